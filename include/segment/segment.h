@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: MIT */
+/**
+ * @file segment.h
+ * @brief Umbrella header: includes every public libsegment header.
+ *
+ * Consumers write `#include <segment/segment.h>` and link with
+ * `pkg-config --cflags --libs libsegment`.
+ */
+#ifndef SEGMENT_SEGMENT_H
+#define SEGMENT_SEGMENT_H
+
+#include <segment/common.h>
+#include <segment/version.h>
+#include <segment/frame.h>
+#include <segment/rfm.h>
+#include <segment/rfm_scheme.h>
+
+#endif /* SEGMENT_SEGMENT_H */

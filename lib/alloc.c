@@ -1,0 +1,159 @@
+/* SPDX-License-Identifier: MIT */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "seg-private.h"
+
+static void *libc_malloc(size_t size, void *ud) { (void)ud; return malloc(size); }
+static void *libc_realloc(void *p, size_t size, void *ud) { (void)ud; return realloc(p, size); }
+static void libc_free(void *p, void *ud) { (void)ud; free(p); }
+
+/* The 0.1 layout: everything up to and including user_data. */
+#define ALLOC_V1_SIZE (offsetof(seg_allocator, user_data) + sizeof(void *))
+
+SEG_API int32_t seg_allocator_init(seg_allocator *alloc, uint32_t struct_size,
+                                   seg_malloc_fn malloc_fn, seg_realloc_fn realloc_fn,
+                                   seg_free_fn free_fn, void *user_data)
+{
+    if (!alloc || !malloc_fn || !realloc_fn || !free_fn)
+        return SEG_EINVAL;
+    if (struct_size < ALLOC_V1_SIZE)
+        return SEG_EVERSION;
+    size_t n = struct_size < sizeof *alloc ? struct_size : sizeof *alloc;
+    memset(alloc, 0, n);
+    alloc->struct_size = (uint32_t)n;
+    alloc->malloc_fn = malloc_fn;
+    alloc->realloc_fn = realloc_fn;
+    alloc->free_fn = free_fn;
+    alloc->user_data = user_data;
+    return SEG_OK;
+}
+
+int32_t seg__alloc_init(seg__alloc *a, const seg_allocator *user)
+{
+    if (!user) {
+        a->malloc_fn = libc_malloc;
+        a->realloc_fn = libc_realloc;
+        a->free_fn = libc_free;
+        a->user_data = NULL;
+        return SEG_OK;
+    }
+    if (user->struct_size < ALLOC_V1_SIZE)
+        return SEG_EVERSION;
+    if (user->struct_size > sizeof *user) {
+        /* A newer caller: accept only if the fields we do not know are zero. */
+        const unsigned char *tail = (const unsigned char *)user + sizeof *user;
+        for (size_t i = 0; i < user->struct_size - sizeof *user; i++)
+            if (tail[i])
+                return SEG_EVERSION;
+    }
+    if (!user->malloc_fn || !user->realloc_fn || !user->free_fn)
+        return SEG_EINVAL;
+    a->malloc_fn = user->malloc_fn;
+    a->realloc_fn = user->realloc_fn;
+    a->free_fn = user->free_fn;
+    a->user_data = user->user_data;
+    return SEG_OK;
+}
+
+void *seg__malloc(const seg__alloc *a, size_t size)
+{
+    return a->malloc_fn(size ? size : 1, a->user_data);
+}
+
+void *seg__malloc_array(const seg__alloc *a, size_t n, size_t size)
+{
+    if (size && n > SIZE_MAX / size)
+        return NULL;
+    return seg__malloc(a, n * size);
+}
+
+void *seg__calloc_array(const seg__alloc *a, size_t n, size_t size)
+{
+    void *p = seg__malloc_array(a, n, size);
+    if (p)
+        memset(p, 0, n * size);
+    return p;
+}
+
+void *seg__realloc_array(const seg__alloc *a, void *p, size_t n, size_t size)
+{
+    if (size && n > SIZE_MAX / size)
+        return NULL;
+    size_t bytes = n * size;
+    return a->realloc_fn(p, bytes ? bytes : 1, a->user_data);
+}
+
+void seg__free(const seg__alloc *a, void *p)
+{
+    if (p)
+        a->free_fn(p, a->user_data);
+}
+
+char *seg__strdup(const seg__alloc *a, const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *d = seg__malloc(a, n);
+    if (d)
+        memcpy(d, s, n);
+    return d;
+}
+
+void seg__verrf(char *buf, size_t cap, const char *fmt, va_list ap)
+{
+    if (!buf || cap == 0)
+        return;
+    vsnprintf(buf, cap, fmt, ap);
+}
+
+void seg__errf(char *buf, size_t cap, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    seg__verrf(buf, cap, fmt, ap);
+    va_end(ap);
+}
+
+const char *seg__check_name(const char *name, size_t max)
+{
+    const unsigned char *s = (const unsigned char *)name;
+    size_t len = strlen(name);
+    if (len == 0)
+        return "name is empty";
+    if (len > max)
+        return "name is too long";
+    while (*s) {
+        unsigned c = *s;
+        size_t extra;
+        if (c < 0x20 || c == 0x7f)
+            return "name contains a control character";
+        if (c < 0x80) { s++; continue; }
+        if (c >= 0xc2 && c <= 0xdf) extra = 1;
+        else if (c >= 0xe0 && c <= 0xef) extra = 2;
+        else if (c >= 0xf0 && c <= 0xf4) extra = 3;
+        else return "name is not valid UTF-8";
+        uint32_t cp = c & (0x3fu >> extra);
+        for (size_t i = 1; i <= extra; i++) {
+            if ((s[i] & 0xc0) != 0x80)
+                return "name is not valid UTF-8";
+            cp = (cp << 6) | (s[i] & 0x3f);
+        }
+        if ((extra == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+            (extra == 3 && (cp < 0x10000 || cp > 0x10ffff)))
+            return "name is not valid UTF-8";
+        s += extra + 1;
+    }
+    return NULL;
+}
+
+int seg__is_identifier(const char *s)
+{
+    if (!s || !(*s == '_' || (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z')))
+        return 0;
+    for (s++; *s; s++)
+        if (!(*s == '_' || (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+              (*s >= '0' && *s <= '9')))
+            return 0;
+    return 1;
+}

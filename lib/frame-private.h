@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: MIT */
+/* The frame's layout, shared with the parts that evaluate over frames. */
+#ifndef SEG_FRAME_PRIVATE_H
+#define SEG_FRAME_PRIVATE_H
+
+#include <stdatomic.h>
+
+#include "seg-private.h"
+
+typedef struct seg__column {
+    char *name;
+    int32_t type;            /* enum seg_type */
+    const void *data;        /* borrowed caller array */
+    const uint8_t *validity; /* borrowed Arrow bitmap or NULL */
+} seg__column;
+
+struct seg_frame {
+    seg__alloc alloc;
+    size_t n_rows;
+    size_t n_cols, cap;
+    seg__column *cols;
+    atomic_int refs; /* objects built from the frame hold a reference */
+    char err[SEG__ERR_LEN];
+};
+
+/* Takes a reference; release it with seg_frame_free(). */
+void seg__frame_ref(struct seg_frame *f);
+
+#endif /* SEG_FRAME_PRIVATE_H */

@@ -1,0 +1,193 @@
+/* SPDX-License-Identifier: MIT */
+#include <math.h>
+#include <string.h>
+
+#include "frame-private.h"
+#include "segment/frame.h"
+
+static void frame_set_error(seg_frame *f, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+static void frame_set_error(seg_frame *f, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    seg__verrf(f->err, sizeof f->err, fmt, ap);
+    va_end(ap);
+}
+
+SEG_API int32_t seg_frame_new(seg_frame **out, size_t n_rows, const seg_allocator *alloc)
+{
+    seg__alloc a;
+    if (!out)
+        return SEG_EINVAL;
+    int32_t rc = seg__alloc_init(&a, alloc);
+    if (rc != SEG_OK)
+        return rc;
+    seg_frame *f = seg__malloc(&a, sizeof *f);
+    if (!f)
+        return SEG_ENOMEM;
+    memset(f, 0, sizeof *f);
+    f->alloc = a;
+    f->n_rows = n_rows;
+    f->refs = 1;
+    *out = f;
+    return SEG_OK;
+}
+
+void seg__frame_ref(seg_frame *f)
+{
+    atomic_fetch_add_explicit(&f->refs, 1, memory_order_relaxed);
+}
+
+static void frame_destroy(seg_frame *f)
+{
+    for (size_t i = 0; i < f->n_cols; i++)
+        seg__free(&f->alloc, f->cols[i].name);
+    seg__free(&f->alloc, f->cols);
+    seg__alloc a = f->alloc;
+    seg__free(&a, f);
+}
+
+SEG_API void seg_frame_free(seg_frame *frame)
+{
+    if (!frame)
+        return;
+    if (atomic_fetch_sub_explicit(&frame->refs, 1, memory_order_acq_rel) == 1)
+        frame_destroy(frame);
+}
+
+static int32_t frame_add(seg_frame *f, const char *name, int32_t type, const void *data,
+                         const uint8_t *validity)
+{
+    if (!f)
+        return SEG_EINVAL;
+    if (!name) {
+        frame_set_error(f, "column name is NULL");
+        return SEG_EINVAL;
+    }
+    const char *why = seg__check_name(name, SEG_FRAME_NAME_MAX);
+    if (why) {
+        frame_set_error(f, "column %zu: %s", f->n_cols, why);
+        return SEG_EINVAL;
+    }
+    if (!data && f->n_rows > 0) {
+        frame_set_error(f, "column '%s': data is NULL but the frame has %zu rows", name,
+                        f->n_rows);
+        return SEG_EINVAL;
+    }
+    size_t idx;
+    if (seg_frame_find(f, name, &idx) == SEG_OK) {
+        frame_set_error(f, "column '%s' already exists (column %zu)", name, idx);
+        return SEG_EEXISTS;
+    }
+    if (f->n_cols == f->cap) {
+        size_t cap = f->cap ? f->cap * 2 : 8;
+        seg__column *c = seg__realloc_array(&f->alloc, f->cols, cap, sizeof *c);
+        if (!c) {
+            frame_set_error(f, "column '%s': out of memory", name);
+            return SEG_ENOMEM;
+        }
+        f->cols = c;
+        f->cap = cap;
+    }
+    char *copy = seg__strdup(&f->alloc, name);
+    if (!copy) {
+        frame_set_error(f, "column '%s': out of memory", name);
+        return SEG_ENOMEM;
+    }
+    seg__column *c = &f->cols[f->n_cols++];
+    c->name = copy;
+    c->type = type;
+    c->data = data;
+    c->validity = validity;
+    f->err[0] = '\0';
+    return SEG_OK;
+}
+
+SEG_API int32_t seg_frame_add_double(seg_frame *frame, const char *name, const double *data,
+                                     const uint8_t *validity)
+{
+    return frame_add(frame, name, SEG_TYPE_DOUBLE, data, validity);
+}
+
+SEG_API int32_t seg_frame_add_int64(seg_frame *frame, const char *name, const int64_t *data,
+                                    const uint8_t *validity)
+{
+    return frame_add(frame, name, SEG_TYPE_INT64, data, validity);
+}
+
+SEG_API int32_t seg_frame_add_int32(seg_frame *frame, const char *name, const int32_t *data,
+                                    const uint8_t *validity)
+{
+    return frame_add(frame, name, SEG_TYPE_INT32, data, validity);
+}
+
+SEG_API size_t seg_frame_n_rows(const seg_frame *frame)
+{
+    return frame ? frame->n_rows : 0;
+}
+
+SEG_API size_t seg_frame_n_columns(const seg_frame *frame)
+{
+    return frame ? frame->n_cols : 0;
+}
+
+SEG_API int32_t seg_frame_find(const seg_frame *frame, const char *name, size_t *out_index)
+{
+    if (!frame || !name || !out_index)
+        return SEG_EINVAL;
+    for (size_t i = 0; i < frame->n_cols; i++) {
+        if (strcmp(frame->cols[i].name, name) == 0) {
+            *out_index = i;
+            return SEG_OK;
+        }
+    }
+    return SEG_ENOTFOUND;
+}
+
+SEG_API int32_t seg_frame_column_info(const seg_frame *frame, size_t index, const char **out_name,
+                                      int32_t *out_type)
+{
+    if (!frame)
+        return SEG_EINVAL;
+    if (index >= frame->n_cols)
+        return SEG_ERANGE;
+    if (out_name)
+        *out_name = frame->cols[index].name;
+    if (out_type)
+        *out_type = frame->cols[index].type;
+    return SEG_OK;
+}
+
+SEG_API int32_t seg_frame_get_double(const seg_frame *frame, size_t column, size_t row,
+                                     double *out_value, int32_t *out_missing)
+{
+    if (!frame || !out_value)
+        return SEG_EINVAL;
+    if (column >= frame->n_cols || row >= frame->n_rows)
+        return SEG_ERANGE;
+    const seg__column *c = &frame->cols[column];
+    int missing = c->validity && !((c->validity[row / 8] >> (row % 8)) & 1);
+    double v = NAN;
+    if (!missing) {
+        switch (c->type) {
+        case SEG_TYPE_DOUBLE: v = ((const double *)c->data)[row]; break;
+        case SEG_TYPE_INT64: v = (double)((const int64_t *)c->data)[row]; break;
+        default: v = (double)((const int32_t *)c->data)[row]; break;
+        }
+        missing = isnan(v);
+    }
+    *out_value = missing ? NAN : v;
+    if (out_missing)
+        *out_missing = missing;
+    return SEG_OK;
+}
+
+SEG_API const char *seg_frame_last_error(const seg_frame *frame)
+{
+    return frame ? frame->err : "";
+}

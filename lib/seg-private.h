@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Internal helpers shared by the library's sources. Never installed.
+ * Names starting with seg__ are reserved for the library.
+ */
+#ifndef SEG_PRIVATE_H
+#define SEG_PRIVATE_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "segment/common.h"
+
+/* A copy of the caller's allocator (or libc's), held by every handle. */
+typedef struct seg__alloc {
+    seg_malloc_fn malloc_fn;
+    seg_realloc_fn realloc_fn;
+    seg_free_fn free_fn;
+    void *user_data;
+} seg__alloc;
+
+/* Validates and copies `user` (NULL selects libc). Returns SEG_OK,
+ * SEG_EINVAL (a NULL hook) or SEG_EVERSION (unknown struct size). */
+int32_t seg__alloc_init(seg__alloc *a, const seg_allocator *user);
+
+void *seg__malloc(const seg__alloc *a, size_t size);
+/* Returns NULL on overflow of n * size or on allocation failure. */
+void *seg__malloc_array(const seg__alloc *a, size_t n, size_t size);
+void *seg__calloc_array(const seg__alloc *a, size_t n, size_t size);
+void *seg__realloc_array(const seg__alloc *a, void *p, size_t n, size_t size);
+void seg__free(const seg__alloc *a, void *p);
+char *seg__strdup(const seg__alloc *a, const char *s);
+
+/* Length of the per-handle error message buffer. */
+#define SEG__ERR_LEN 256
+
+/* printf into a caller buffer (NULL or cap 0: nothing). Always terminates. */
+#if defined(__GNUC__)
+__attribute__((format(printf, 3, 4)))
+#endif
+void seg__errf(char *buf, size_t cap, const char *fmt, ...);
+void seg__verrf(char *buf, size_t cap, const char *fmt, va_list ap);
+
+/* Validates a name: non-empty, at most max bytes, valid UTF-8, no control
+ * characters. Returns NULL when fine, else a static reason. */
+const char *seg__check_name(const char *name, size_t max);
+
+/* 1 if `s` is an ASCII identifier [A-Za-z_][A-Za-z0-9_]*. */
+int seg__is_identifier(const char *s);
+
+#endif /* SEG_PRIVATE_H */

@@ -323,9 +323,25 @@ static int32_t fit_dim(const seg__alloc *a, seg__rfm_dim *d, const double *x, si
         }
         break;
     }
-    int32_t rc = seg__order_stats(a, x, n, pos, m, val);
+    /* seg__order_stats wants ascending positions; with n <= k several
+     * quantiles share an interval and their (lo, hi) pairs interleave. */
+    size_t order[2 * SEG__RFM_MAX_THR] = {0}, sorted[2 * SEG__RFM_MAX_THR] = {0};
+    double got[2 * SEG__RFM_MAX_THR];
+    for (size_t i = 0; i < m; i++) {
+        size_t j = i;
+        while (j > 0 && pos[order[j - 1]] > pos[i]) {
+            order[j] = order[j - 1];
+            j--;
+        }
+        order[j] = i;
+    }
+    for (size_t i = 0; i < m; i++)
+        sorted[i] = pos[order[i]];
+    int32_t rc = seg__order_stats(a, x, n, sorted, m, got);
     if (rc != SEG_OK)
         return rc;
+    for (size_t i = 0; i < m; i++)
+        val[order[i]] = got[i];
     if (d->binning == SEG_BINNING_RANK) {
         memcpy(d->thr, val, m * sizeof *val);
         d->n_thr = k - 1;
@@ -358,12 +374,6 @@ static int32_t fit_all(seg_rfm *m, const double *const col[3], size_t n, seg__rf
     if (rc != SEG_OK)
         return rc;
     memcpy(dims, m->dim, 3 * sizeof *dims);
-    for (int d = 0; d < 3; d++) {
-        if (dims[d].binning == SEG_BINNING_FIXED && !dims[d].fitted) {
-            seg__rfm_error(m, "%s uses fixed binning but has no thresholds", dim_name[d]);
-            return SEG_ESTATE;
-        }
-    }
     /* Rows with a NaN anywhere are left out: fit on a filtered copy. */
     double *buf = NULL;
     size_t kept = n;

@@ -181,7 +181,8 @@ static int32_t parse_double(parser *ps, size_t s, size_t n, double *out)
     char *end;
     errno = 0;
     double v = strtod(tmp, &end);
-    if (*end != '\0' || errno == ERANGE || !isfinite(v))
+    /* ERANGE with a finite non-zero result is a subnormal: exact, keep it. */
+    if (*end != '\0' || !isfinite(v) || (errno == ERANGE && v == 0.0))
         return fail_at(ps, s, "'%s' is not a finite number", tmp);
     *out = v;
     return SEG_OK;

@@ -29,8 +29,10 @@ SEG_BEGIN_DECLS
  * **Dimensions.** Recency is "days since the last purchase": lower is better,
  * so the most recent customers always get the highest recency score.
  * Frequency and monetary: higher is better. Scores run 1..k for a dimension
- * with k bins; 0 means "not scored" (a missing input, see
- * #SEG_RFM_PARAM_MISSING).
+ * with k bins; 0 means "not scored": a row with a NaN in any of its three
+ * inputs gets 0 for all three scores and the cell, and NaN as weighted
+ * score (see #SEG_RFM_PARAM_MISSING). Row numbers in messages are 0-based
+ * indices into the arrays passed.
  *
  * **Binning methods** (#seg_rfm_binning), per dimension:
  * - #SEG_BINNING_R_COMPAT (default): as the R package rfm 0.3.0. Thresholds
@@ -239,7 +241,9 @@ SEG_API int32_t seg_rfm_set_thresholds(seg_rfm *model, int32_t dim, const double
 /**
  * @brief Learns thresholds from a population of customers.
  *
- * Dimensions with #SEG_BINNING_FIXED keep their thresholds. Rows where any
+ * Dimensions with #SEG_BINNING_FIXED keep their thresholds (one without
+ * thresholds stays unfitted; seg_rfm_score() then returns #SEG_ESTATE
+ * until seg_rfm_set_thresholds() is called). Rows where any
  * input is NaN are left out (#SEG_MISSING_SKIP) or refused
  * (#SEG_MISSING_REJECT). Infinite values are always refused. On failure the
  * model keeps its previous thresholds.
@@ -356,7 +360,10 @@ SEG_API int32_t seg_rfm_is_fitted(const seg_rfm *model);
  * rows after the analysis time #SEG_RFM_PARAM_FUTURE. A customer without
  * purchases is flagged (has_purchase = 0) with recency and tenure NaN,
  * frequency 0 and monetary the net of its refunds (0 if none): it is never
- * given invented values. Order of rows does not matter.
+ * given invented values. Rows need not be sorted: counts, times and
+ * integer sums do not depend on row order; double sums are accumulated in
+ * row order, so the last bits of a monetary value can depend on it (use
+ * seg_rfm_aggregate_minor() for exact, order-independent money).
  *
  * Outputs have `n_customers` elements each; any may be NULL. On failure
  * nothing is written.

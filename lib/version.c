@@ -14,6 +14,11 @@ SEG_API const char *seg_version_string(void)
 
 SEG_API int32_t seg_version_at_least(int32_t major, int32_t minor, int32_t patch)
 {
-    int64_t want = (int64_t)major * 10000 + (int64_t)minor * 100 + patch;
-    return (int64_t)SEG_VERSION_NUMBER >= want;
+    /* Field by field: the packed number would mis-order a minor or patch
+     * of 100 or more. */
+    if (SEG_VERSION_MAJOR != major)
+        return SEG_VERSION_MAJOR > major;
+    if (SEG_VERSION_MINOR != minor)
+        return SEG_VERSION_MINOR > minor;
+    return SEG_VERSION_PATCH >= patch;
 }

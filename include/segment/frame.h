@@ -27,13 +27,14 @@ SEG_BEGIN_DECLS
  * significant first) of byte `i / 8` is 1 when row i is present. Pass NULL
  * for "no bitmap: every row present".
  *
- * Names are non-empty UTF-8 of at most #SEG_FRAME_NAME_MAX bytes, compared
- * byte for byte; a duplicate name is refused with #SEG_EEXISTS.
+ * Names are non-empty valid UTF-8 of at most #SEG_FRAME_NAME_MAX bytes
+ * without control characters (U+0000..U+001F, U+007F), compared byte for
+ * byte; a duplicate name is refused with #SEG_EEXISTS.
  *
  * Thread safety: building a frame (adding columns) is single-threaded. Once
  * the last column is added, every `const seg_frame *` function may be called
- * from any number of threads at once. Errors from seg_frame_new() and the
- * add functions leave a message readable with seg_frame_last_error();
+ * from any number of threads at once. Errors from the add functions leave
+ * a message readable with seg_frame_last_error();
  * lookups on a built frame never write it.
  * @{
  */

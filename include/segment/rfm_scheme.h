@@ -22,8 +22,9 @@ SEG_BEGIN_DECLS
  * (seg_rfm_scheme_others()). A row that was not scored (any score 0) gets
  * #SEG_SEGMENT_NONE.
  *
- * Each segment has an English identifier (ASCII letters, digits, `_`) and a
- * display name (any UTF-8).
+ * Each segment has an English identifier (ASCII letters, digits and `_`,
+ * not starting with a digit, unique within the scheme including the others
+ * segment) and a display name (valid UTF-8 without control characters).
  *
  * Built-in schemes (#seg_rfm_scheme_builtin):
  * - #SEG_SCHEME_RFM10: the rfm package vignette's ten segments over 1..5

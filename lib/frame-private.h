@@ -12,7 +12,15 @@ typedef struct seg__column {
     int32_t type;            /* enum seg_type */
     const void *data;        /* borrowed caller array */
     const uint8_t *validity; /* borrowed Arrow bitmap or NULL */
+    const char *const *dict; /* SEG_TYPE_DICT: borrowed dictionary */
+    size_t dict_len;
 } seg__column;
+
+/* Whether row i of column c passes its validity bitmap. */
+static inline int seg__frame_valid(const seg__column *c, size_t i)
+{
+    return !c->validity || ((c->validity[i / 8] >> (i % 8)) & 1);
+}
 
 struct seg_frame {
     seg__alloc alloc;

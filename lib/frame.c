@@ -61,7 +61,7 @@ SEG_API void seg_frame_free(seg_frame *frame)
 }
 
 static int32_t frame_add(seg_frame *f, const char *name, int32_t type, const void *data,
-                         const uint8_t *validity)
+                         const uint8_t *validity, const char *const *dict, size_t dict_len)
 {
     if (!f)
         return SEG_EINVAL;
@@ -78,6 +78,26 @@ static int32_t frame_add(seg_frame *f, const char *name, int32_t type, const voi
         frame_set_error(f, "column '%s': data is NULL but the frame has %zu rows", name,
                         f->n_rows);
         return SEG_EINVAL;
+    }
+    if (type == SEG_TYPE_DICT) {
+        if (!dict && dict_len > 0) {
+            frame_set_error(f, "column '%s': dictionary is NULL", name);
+            return SEG_EINVAL;
+        }
+        for (size_t e = 0; e < dict_len; e++) {
+            if (!dict[e]) {
+                frame_set_error(f, "column '%s': dictionary entry %zu is NULL", name, e);
+                return SEG_EDATA;
+            }
+        }
+        const int32_t *codes = data;
+        for (size_t i = 0; i < f->n_rows; i++) {
+            if (codes[i] >= 0 && (size_t)codes[i] >= dict_len) {
+                frame_set_error(f, "column '%s' row %zu: code %d outside the dictionary of %zu",
+                                name, i, (int)codes[i], dict_len);
+                return SEG_EDATA;
+            }
+        }
     }
     size_t idx;
     if (seg_frame_find(f, name, &idx) == SEG_OK) {
@@ -104,6 +124,8 @@ static int32_t frame_add(seg_frame *f, const char *name, int32_t type, const voi
     c->type = type;
     c->data = data;
     c->validity = validity;
+    c->dict = dict;
+    c->dict_len = dict_len;
     f->err[0] = '\0';
     return SEG_OK;
 }
@@ -111,19 +133,32 @@ static int32_t frame_add(seg_frame *f, const char *name, int32_t type, const voi
 SEG_API int32_t seg_frame_add_double(seg_frame *frame, const char *name, const double *data,
                                      const uint8_t *validity)
 {
-    return frame_add(frame, name, SEG_TYPE_DOUBLE, data, validity);
+    return frame_add(frame, name, SEG_TYPE_DOUBLE, data, validity, NULL, 0);
 }
 
 SEG_API int32_t seg_frame_add_int64(seg_frame *frame, const char *name, const int64_t *data,
                                     const uint8_t *validity)
 {
-    return frame_add(frame, name, SEG_TYPE_INT64, data, validity);
+    return frame_add(frame, name, SEG_TYPE_INT64, data, validity, NULL, 0);
 }
 
 SEG_API int32_t seg_frame_add_int32(seg_frame *frame, const char *name, const int32_t *data,
                                     const uint8_t *validity)
 {
-    return frame_add(frame, name, SEG_TYPE_INT32, data, validity);
+    return frame_add(frame, name, SEG_TYPE_INT32, data, validity, NULL, 0);
+}
+
+SEG_API int32_t seg_frame_add_string(seg_frame *frame, const char *name, const char *const *data,
+                                     const uint8_t *validity)
+{
+    return frame_add(frame, name, SEG_TYPE_STRING, data, validity, NULL, 0);
+}
+
+SEG_API int32_t seg_frame_add_dict(seg_frame *frame, const char *name, const int32_t *codes,
+                                   const char *const *dict, size_t dict_len,
+                                   const uint8_t *validity)
+{
+    return frame_add(frame, name, SEG_TYPE_DICT, codes, validity, dict, dict_len);
 }
 
 SEG_API size_t seg_frame_n_rows(const seg_frame *frame)
@@ -171,7 +206,9 @@ SEG_API int32_t seg_frame_get_double(const seg_frame *frame, size_t column, size
     if (column >= frame->n_cols || row >= frame->n_rows)
         return SEG_ERANGE;
     const seg__column *c = &frame->cols[column];
-    int missing = c->validity && !((c->validity[row / 8] >> (row % 8)) & 1);
+    if (c->type == SEG_TYPE_STRING || c->type == SEG_TYPE_DICT)
+        return SEG_EINVAL;
+    int missing = !seg__frame_valid(c, row);
     double v = NAN;
     if (!missing) {
         switch (c->type) {
@@ -184,6 +221,29 @@ SEG_API int32_t seg_frame_get_double(const seg_frame *frame, size_t column, size
     *out_value = missing ? NAN : v;
     if (out_missing)
         *out_missing = missing;
+    return SEG_OK;
+}
+
+SEG_API int32_t seg_frame_get_string(const seg_frame *frame, size_t column, size_t row,
+                                     const char **out_value)
+{
+    if (!frame || !out_value)
+        return SEG_EINVAL;
+    if (column >= frame->n_cols || row >= frame->n_rows)
+        return SEG_ERANGE;
+    const seg__column *c = &frame->cols[column];
+    if (c->type != SEG_TYPE_STRING && c->type != SEG_TYPE_DICT)
+        return SEG_EINVAL;
+    const char *s = NULL;
+    if (seg__frame_valid(c, row)) {
+        if (c->type == SEG_TYPE_STRING) {
+            s = ((const char *const *)c->data)[row];
+        } else {
+            int32_t code = ((const int32_t *)c->data)[row];
+            s = code >= 0 ? c->dict[code] : NULL;
+        }
+    }
+    *out_value = s;
     return SEG_OK;
 }
 

@@ -46,7 +46,9 @@ typedef struct seg_frame seg_frame;
 enum seg_type {
     SEG_TYPE_DOUBLE = 1, /**< `double`; NaN or a clear validity bit is missing. */
     SEG_TYPE_INT64 = 2,  /**< `int64_t`; a clear validity bit is missing. */
-    SEG_TYPE_INT32 = 3   /**< `int32_t`; a clear validity bit is missing. */
+    SEG_TYPE_INT32 = 3,  /**< `int32_t`; a clear validity bit is missing. */
+    SEG_TYPE_STRING = 4, /**< `const char *` (UTF-8); NULL or a clear validity bit is missing. */
+    SEG_TYPE_DICT = 5    /**< `int32_t` codes into a dictionary of strings; a negative code or a clear validity bit is missing. */
 };
 
 /** @brief Longest column name, in bytes, excluding the terminating NUL. */
@@ -119,6 +121,58 @@ SEG_API int32_t seg_frame_add_int32(seg_frame *frame, const char *name, const in
                                     const uint8_t *validity);
 
 /**
+ * @brief Adds a column of strings (text compared by equality in rules).
+ * @param frame    Frame being built.
+ * @param name     Column name (UTF-8, copied).
+ * @param data     `n_rows` pointers to NUL-terminated UTF-8, borrowed for the
+ *                 frame's lifetime (the pointers and the strings). A NULL
+ *                 pointer is a missing value.
+ * @param validity Arrow validity bitmap, or NULL.
+ * @retval SEG_OK      Added.
+ * @retval SEG_EINVAL  `frame` or `name` NULL, `data` NULL with rows, bad name.
+ * @retval SEG_EEXISTS A column of that name exists.
+ * @retval SEG_ENOMEM  Out of memory.
+ */
+SEG_API int32_t seg_frame_add_string(seg_frame *frame, const char *name, const char *const *data,
+                                     const uint8_t *validity);
+
+/**
+ * @brief Adds a dictionary-coded string column (pandas Categorical, Arrow dictionary).
+ *
+ * Row i holds `dict[codes[i]]`; a negative code is a missing value. Codes
+ * are checked once here, so a code >= `dict_len` is refused.
+ * @param frame    Frame being built.
+ * @param name     Column name (UTF-8, copied).
+ * @param codes    `n_rows` codes, borrowed for the frame's lifetime.
+ * @param dict     `dict_len` NUL-terminated UTF-8 strings, borrowed likewise.
+ * @param dict_len Number of dictionary entries.
+ * @param validity Arrow validity bitmap, or NULL.
+ * @retval SEG_OK      Added.
+ * @retval SEG_EINVAL  NULL `frame`, `name`, `codes` (with rows) or `dict` (with entries), bad name.
+ * @retval SEG_EDATA   A code >= `dict_len` or a NULL dictionary entry; the message names the row.
+ * @retval SEG_EEXISTS A column of that name exists.
+ * @retval SEG_ENOMEM  Out of memory.
+ */
+SEG_API int32_t seg_frame_add_dict(seg_frame *frame, const char *name, const int32_t *codes,
+                                   const char *const *dict, size_t dict_len,
+                                   const uint8_t *validity);
+
+/**
+ * @brief Reads one value of a string or dictionary column.
+ * @param frame          A frame.
+ * @param column         Column index.
+ * @param row            Row index.
+ * @param[out] out_value Receives the string, or NULL when missing.
+ *                       @borrowed: the caller's own string.
+ * @retval SEG_OK     Read.
+ * @retval SEG_EINVAL `frame` or `out_value` is NULL, or the column is not text.
+ * @retval SEG_ERANGE `column` or `row` is out of range.
+ * @threadsafe
+ */
+SEG_API int32_t seg_frame_get_string(const seg_frame *frame, size_t column, size_t row,
+                                     const char **out_value);
+
+/**
  * @brief Number of rows, fixed at creation. 0 for a NULL frame.
  * @param frame A frame.
  * @return The row count.
@@ -164,14 +218,14 @@ SEG_API int32_t seg_frame_column_info(const seg_frame *frame, size_t index, cons
  * @brief Reads one value as a double.
  *
  * Integers are converted (exactly up to 2^53). A missing value reads as NaN
- * with `*out_missing` = 1.
+ * with `*out_missing` = 1. Text columns are refused (seg_frame_get_string()).
  * @param frame            A frame.
  * @param column           Column index.
  * @param row              Row index.
  * @param[out] out_value   Receives the value, or NaN when missing.
  * @param[out] out_missing Receives 1 when missing, else 0; may be NULL.
  * @retval SEG_OK     Read.
- * @retval SEG_EINVAL `frame` or `out_value` is NULL.
+ * @retval SEG_EINVAL `frame` or `out_value` is NULL, or the column is text.
  * @retval SEG_ERANGE `column` or `row` is out of range.
  * @threadsafe
  */

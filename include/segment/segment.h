@@ -14,5 +14,6 @@
 #include <segment/frame.h>
 #include <segment/rfm.h>
 #include <segment/rfm_scheme.h>
+#include <segment/rule.h>
 
 #endif /* SEGMENT_SEGMENT_H */

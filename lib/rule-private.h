@@ -3,6 +3,7 @@
 #ifndef SEG_RULE_PRIVATE_H
 #define SEG_RULE_PRIVATE_H
 
+#include "frame-private.h"
 #include "lexer.h"
 #include "seg-private.h"
 #include "segment/frame.h"
@@ -55,6 +56,31 @@ struct seg_rule {
     int32_t n_simple;
     int32_t all_simple; /* the rule is exactly the conjunction of simple[] */
 };
+
+/* A rule bound to one frame for one evaluation call: column bindings and
+ * register memory. Not shared between threads; the rule itself is. */
+typedef struct seg__rule_bound {
+    const struct seg__column *c;
+    size_t frame_col;   /* the column's index in the frame */
+    uint8_t *str_match; /* dictionary columns: [entry][instruction] matches */
+} seg__rule_bound;
+
+typedef struct seg__rule_exec {
+    const seg_rule *rule;
+    seg__rule_bound *bd;
+    seg__rule_bound local[16];
+    unsigned char *slots;
+    double scratch[SEG__RULE_BLOCK];
+} seg__rule_exec;
+
+int32_t seg__rule_exec_init(seg__rule_exec *x, const seg_rule *rule, const seg_frame *frame,
+                            char *err, size_t cap);
+/* Evaluates rows [r0, r0 + n), n <= SEG__RULE_BLOCK; returns n bytes,
+ * 1 where the rule is true, valid until the next call. */
+const uint8_t *seg__rule_exec_block(seg__rule_exec *x, size_t r0, size_t n);
+/* Loads rule column `col` for rows [r0, r0 + n) as doubles (NaN = missing). */
+const double *seg__rule_exec_column(seg__rule_exec *x, int32_t col, size_t r0, size_t n);
+void seg__rule_exec_fini(seg__rule_exec *x);
 
 /* Parser callbacks: add a column (deduplicated) or a string constant;
  * return the index or -1 when out of memory. */

@@ -981,10 +981,6 @@ SEG_API int32_t seg_rule_compile(seg_rule **out, const char *text, size_t len,
 
 #define B SEG__RULE_BLOCK
 
-typedef struct bound {
-    const seg__column *c;
-    uint8_t *str_match; /* dict columns: per OP_STR_IN, filled per call */
-} bound;
 
 static int valid_at(const uint8_t *validity, size_t row)
 {
@@ -1043,7 +1039,7 @@ static void compare(int cmp, const double *a, const double *b, double k, size_t 
     }
 }
 
-static void run_block(const seg_rule *r, const bound *bd, size_t r0, size_t n, unsigned char *slots)
+static void run_block(const seg_rule *r, const seg__rule_bound *bd, size_t r0, size_t n, unsigned char *slots)
 {
     for (int32_t pc = 0; pc < r->n_code; pc++) {
         const seg__instr *in = &r->code[pc];
@@ -1123,7 +1119,7 @@ static void run_block(const seg_rule *r, const bound *bd, size_t r0, size_t n, u
         }
         case OP_STR_IN:
         case OP_STR_MISS: {
-            const bound *bc = &bd[in->col];
+            const seg__rule_bound *bc = &bd[in->col];
             const seg__column *c = bc->c;
             uint8_t *td = T(ds), *fd = F(ds);
             for (size_t i = 0; i < n; i++) {
@@ -1157,6 +1153,99 @@ static void run_block(const seg_rule *r, const bound *bd, size_t r0, size_t n, u
     }
 }
 
+int32_t seg__rule_exec_init(seg__rule_exec *x, const seg_rule *rule, const seg_frame *frame,
+                            char *err, size_t cap)
+{
+    memset(x, 0, sizeof *x);
+    x->rule = rule;
+    x->bd = x->local;
+    if (rule->n_cols > (int32_t)(sizeof x->local / sizeof *x->local)) {
+        x->bd = seg__calloc_array(&rule->alloc, (size_t)rule->n_cols, sizeof *x->bd);
+        if (!x->bd) {
+            seg__errf(err, cap, "out of memory for evaluation");
+            return SEG_ENOMEM;
+        }
+    }
+    int32_t rc = SEG_OK;
+    for (int32_t i = 0; i < rule->n_cols && rc == SEG_OK; i++) {
+        size_t idx;
+        if (seg_frame_find(frame, rule->cols[i].name, &idx) != SEG_OK) {
+            seg__errf(err, cap, "column '%s' used by the rule is not in the frame",
+                      rule->cols[i].name);
+            rc = SEG_ENOTFOUND;
+            break;
+        }
+        x->bd[i].c = &frame->cols[idx];
+        x->bd[i].frame_col = idx;
+        int is_str = x->bd[i].c->type == SEG_TYPE_STRING || x->bd[i].c->type == SEG_TYPE_DICT;
+        if (is_str != rule->cols[i].is_string) {
+            seg__errf(err, cap, "column '%s' is %s in the frame but was %s at compile time",
+                      rule->cols[i].name, is_str ? "text" : "numeric",
+                      is_str ? "numeric" : "text");
+            rc = SEG_ENOTFOUND;
+            break;
+        }
+        /* Dictionary columns: decide each string test once per entry. */
+        const seg__column *c = x->bd[i].c;
+        if (c->type != SEG_TYPE_DICT)
+            continue;
+        x->bd[i].str_match = seg__calloc_array(&rule->alloc, c->dict_len ? c->dict_len : 1,
+                                               (size_t)rule->n_code);
+        if (!x->bd[i].str_match) {
+            seg__errf(err, cap, "out of memory for evaluation");
+            rc = SEG_ENOMEM;
+            break;
+        }
+        for (int32_t pc = 0; pc < rule->n_code; pc++) {
+            const seg__instr *in = &rule->code[pc];
+            if (in->op != OP_STR_IN || in->col != i)
+                continue;
+            for (size_t e = 0; e < c->dict_len; e++)
+                for (int32_t k = 0; k < in->n; k++)
+                    if (strcmp(c->dict[e], rule->strs[in->first + k]) == 0)
+                        x->bd[i].str_match[e * (size_t)rule->n_code + (size_t)pc] = 1;
+        }
+    }
+    if (rc == SEG_OK) {
+        x->slots = seg__malloc_array(&rule->alloc, (size_t)rule->n_slots, SLOT_BYTES);
+        if (!x->slots) {
+            seg__errf(err, cap, "out of memory for evaluation");
+            rc = SEG_ENOMEM;
+        }
+    }
+    if (rc != SEG_OK)
+        seg__rule_exec_fini(x);
+    return rc;
+}
+
+void seg__rule_exec_fini(seg__rule_exec *x)
+{
+    if (!x->rule)
+        return;
+    const seg__alloc *a = &x->rule->alloc;
+    if (x->bd) {
+        for (int32_t i = 0; i < x->rule->n_cols; i++)
+            seg__free(a, x->bd[i].str_match);
+        if (x->bd != x->local)
+            seg__free(a, x->bd);
+    }
+    seg__free(a, x->slots);
+    memset(x, 0, sizeof *x);
+}
+
+const uint8_t *seg__rule_exec_block(seg__rule_exec *x, size_t r0, size_t n)
+{
+    run_block(x->rule, x->bd, r0, n, x->slots);
+    return T(x->slots + (size_t)x->rule->result * SLOT_BYTES);
+}
+
+const double *seg__rule_exec_column(seg__rule_exec *x, int32_t col, size_t r0, size_t n)
+{
+    double *d = x->scratch;
+    load(x->bd[col].c, r0, n, d);
+    return d;
+}
+
 SEG_API int32_t seg_rule_eval(const seg_rule *rule, const seg_frame *frame, size_t row_begin,
                               size_t row_end, uint8_t *out_match, char *err_buf, size_t err_cap)
 {
@@ -1169,73 +1258,14 @@ SEG_API int32_t seg_rule_eval(const seg_rule *rule, const seg_frame *frame, size
                   row_end, frame->n_rows);
         return SEG_EINVAL;
     }
-    bound bd[64];
-    bound *bp = bd;
-    if (rule->n_cols > 64) {
-        bp = seg__malloc_array(&rule->alloc, (size_t)rule->n_cols, sizeof *bp);
-        if (!bp)
-            return SEG_ENOMEM;
+    seg__rule_exec x;
+    int32_t rc = seg__rule_exec_init(&x, rule, frame, err_buf, err_cap);
+    if (rc != SEG_OK)
+        return rc;
+    for (size_t r0 = row_begin; r0 < row_end; r0 += B) {
+        size_t n = row_end - r0 < B ? row_end - r0 : B;
+        memcpy(out_match + (r0 - row_begin), seg__rule_exec_block(&x, r0, n), n);
     }
-    int32_t rc = SEG_OK;
-    for (int32_t i = 0; i < rule->n_cols; i++) {
-        size_t idx;
-        bp[i].str_match = NULL;
-        if (seg_frame_find(frame, rule->cols[i].name, &idx) != SEG_OK) {
-            seg__errf(err_buf, err_cap, "column '%s' used by the rule is not in the frame",
-                      rule->cols[i].name);
-            rc = SEG_ENOTFOUND;
-            continue;
-        }
-        bp[i].c = &frame->cols[idx];
-        int is_str = bp[i].c->type == SEG_TYPE_STRING || bp[i].c->type == SEG_TYPE_DICT;
-        if (is_str != rule->cols[i].is_string) {
-            seg__errf(err_buf, err_cap, "column '%s' is %s in the frame but was %s at compile time",
-                      rule->cols[i].name, is_str ? "text" : "numeric",
-                      is_str ? "numeric" : "text");
-            rc = SEG_ENOTFOUND;
-        }
-    }
-    /* Dictionary columns: decide each string test once per dictionary entry. */
-    for (int32_t i = 0; i < rule->n_cols && rc == SEG_OK; i++) {
-        const seg__column *c = bp[i].c;
-        if (c->type != SEG_TYPE_DICT)
-            continue;
-        bp[i].str_match = seg__calloc_array(&rule->alloc, c->dict_len ? c->dict_len : 1,
-                                            (size_t)rule->n_code);
-        if (!bp[i].str_match) {
-            rc = SEG_ENOMEM;
-            break;
-        }
-        for (int32_t pc = 0; pc < rule->n_code; pc++) {
-            const seg__instr *in = &rule->code[pc];
-            if (in->op != OP_STR_IN || in->col != i)
-                continue;
-            for (size_t e = 0; e < c->dict_len; e++)
-                for (int32_t k = 0; k < in->n; k++)
-                    if (c->dict[e] && strcmp(c->dict[e], rule->strs[in->first + k]) == 0)
-                        bp[i].str_match[e * (size_t)rule->n_code + (size_t)pc] = 1;
-        }
-    }
-    unsigned char *slots = NULL;
-    if (rc == SEG_OK) {
-        slots = seg__malloc_array(&rule->alloc, (size_t)rule->n_slots, SLOT_BYTES);
-        if (!slots)
-            rc = SEG_ENOMEM;
-    }
-    if (rc == SEG_ENOMEM)
-        seg__errf(err_buf, err_cap, "out of memory for evaluation");
-    if (rc == SEG_OK) {
-        for (size_t r0 = row_begin; r0 < row_end; r0 += B) {
-            size_t n = row_end - r0 < B ? row_end - r0 : B;
-            run_block(rule, bp, r0, n, slots);
-            memcpy(out_match + (r0 - row_begin), T(slots + (size_t)rule->result * SLOT_BYTES), n);
-        }
-    }
-    seg__free(&rule->alloc, slots);
-    for (int32_t i = 0; i < rule->n_cols; i++)
-        if (rc != SEG_ENOTFOUND || bp[i].str_match)
-            seg__free(&rule->alloc, bp[i].str_match);
-    if (bp != bd)
-        seg__free(&rule->alloc, bp);
-    return rc;
+    seg__rule_exec_fini(&x);
+    return SEG_OK;
 }

@@ -15,5 +15,6 @@
 #include <segment/rfm.h>
 #include <segment/rfm_scheme.h>
 #include <segment/rule.h>
+#include <segment/tiers.h>
 
 #endif /* SEGMENT_SEGMENT_H */

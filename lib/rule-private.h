@@ -21,6 +21,7 @@ enum seg__op {
 
 typedef struct seg__instr {
     int32_t op, cmp;   /* cmp: token kind of the comparison */
+    int32_t want_f;    /* boolean results: whether the "definitely false" flags are used */
     int32_t dst, a, b; /* register slots */
     int32_t col;       /* rule column */
     double k;          /* constant */
@@ -70,14 +71,15 @@ typedef struct seg__rule_exec {
     seg__rule_bound *bd;
     seg__rule_bound local[16];
     unsigned char *slots;
+    const double **num; /* per slot: where its numbers are (slot or column) */
     double scratch[SEG__RULE_BLOCK];
 } seg__rule_exec;
 
 int32_t seg__rule_exec_init(seg__rule_exec *x, const seg_rule *rule, const seg_frame *frame,
                             char *err, size_t cap);
-/* Evaluates rows [r0, r0 + n), n <= SEG__RULE_BLOCK; returns n bytes,
- * 1 where the rule is true, valid until the next call. */
-const uint8_t *seg__rule_exec_block(seg__rule_exec *x, size_t r0, size_t n);
+/* Evaluates rows [r0, r0 + n), n <= SEG__RULE_BLOCK; returns n values,
+ * 1.0 where the rule is true and 0.0 elsewhere, valid until the next call. */
+const double *seg__rule_exec_block(seg__rule_exec *x, size_t r0, size_t n);
 /* Loads rule column `col` for rows [r0, r0 + n) as doubles (NaN = missing). */
 const double *seg__rule_exec_column(seg__rule_exec *x, int32_t col, size_t r0, size_t n);
 void seg__rule_exec_fini(seg__rule_exec *x);

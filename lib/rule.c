@@ -639,11 +639,13 @@ typedef struct gen {
     parser *p;
     seg_rule *r;
     int32_t cap_code, cap_konst;
+    int want_f; /* for the instruction being emitted */
 } gen;
 
 static int emit(gen *g, seg__instr in)
 {
     seg_rule *r = g->r;
+    in.want_f = g->want_f;
     if (r->n_code == g->cap_code) {
         int32_t cap = g->cap_code ? g->cap_code * 2 : 32;
         seg__instr *c = seg__realloc_array(&r->alloc, r->code, (size_t)cap, sizeof *c);
@@ -694,9 +696,19 @@ static int flip_cmp(int op)
     }
 }
 
-/* Emits code leaving node n's value in slot `s`; returns 0 or -1 (ENOMEM). */
+/* Emits code leaving node n's value in slot `s`; returns 0 or -1 (ENOMEM).
+ * want_f: whether the consumer reads the "definitely false" flags (only
+ * under a 'not', directly or through and/or); they are skipped otherwise. */
+static int gen_node_f(gen *g, int n, int s, int want_f);
+
 static int gen_node(gen *g, int n, int s)
 {
+    return gen_node_f(g, n, s, 1);
+}
+
+static int gen_node_f(gen *g, int n, int s, int want_f)
+{
+#define EMIT(i) (g->want_f = want_f, emit(g, (i)))
     const node *x = &g->p->nodes[n];
     const node *nd = g->p->nodes;
     seg__instr i;
@@ -704,17 +716,17 @@ static int gen_node(gen *g, int n, int s)
     case N_NUM:
         i = ins(OP_CONST, s);
         i.k = x->num;
-        return emit(g, i);
+        return EMIT(i);
     case N_COL:
         i = ins(OP_LOAD, s);
         i.col = x->col;
-        return emit(g, i);
+        return EMIT(i);
     case N_NEG:
         if (gen_node(g, x->a, s) < 0)
             return -1;
         i = ins(OP_NEG, s);
         i.a = s;
-        return emit(g, i);
+        return EMIT(i);
     case N_ARITH:
         if (gen_node(g, x->a, s) < 0 || gen_node(g, x->b, s + 1) < 0)
             return -1;
@@ -722,7 +734,7 @@ static int gen_node(gen *g, int n, int s)
                 : x->op == SEG__TOK_STAR ? OP_MUL : OP_DIV, s);
         i.a = s;
         i.b = s + 1;
-        return emit(g, i);
+        return EMIT(i);
     case N_CMP:
         if (nd[x->a].type == T_STR) { /* col == "x" / col != "x" */
             int k = g->p->nodes[x->b].str;
@@ -730,12 +742,12 @@ static int gen_node(gen *g, int n, int s)
             i.col = nd[x->a].col;
             i.first = k;
             i.n = 1;
-            if (emit(g, i) < 0)
+            if (EMIT(i) < 0)
                 return -1;
             if (x->op == SEG__TOK_NE) {
                 i = ins(OP_NOT, s);
                 i.a = s;
-                return emit(g, i);
+                return EMIT(i);
             }
             return 0;
         }
@@ -748,7 +760,7 @@ static int gen_node(gen *g, int n, int s)
             i.a = s;
             i.cmp = konst_right ? x->op : flip_cmp(x->op);
             i.k = konst_right ? nd[x->b].num : nd[x->a].num;
-            return emit(g, i);
+            return EMIT(i);
         }
         if (gen_node(g, x->a, s) < 0 || gen_node(g, x->b, s + 1) < 0)
             return -1;
@@ -756,21 +768,21 @@ static int gen_node(gen *g, int n, int s)
         i.a = s;
         i.b = s + 1;
         i.cmp = x->op;
-        return emit(g, i);
+        return EMIT(i);
     case N_AND:
     case N_OR:
-        if (gen_node(g, x->a, s) < 0 || gen_node(g, x->b, s + 1) < 0)
+        if (gen_node_f(g, x->a, s, want_f) < 0 || gen_node_f(g, x->b, s + 1, want_f) < 0)
             return -1;
         i = ins(x->kind == N_AND ? OP_AND : OP_OR, s);
         i.a = s;
         i.b = s + 1;
-        return emit(g, i);
+        return EMIT(i);
     case N_NOT:
         if (gen_node(g, x->a, s) < 0)
             return -1;
         i = ins(OP_NOT, s);
         i.a = s;
-        return emit(g, i);
+        return EMIT(i);
     case N_BETWEEN: {
         /* lo <= x and x <= hi, x evaluated once per bound */
         if (gen_node(g, x->a, s) < 0)
@@ -791,13 +803,13 @@ static int gen_node(gen *g, int n, int s)
                 i.b = s + 3;
             }
             i.cmp = ops[k];
-            if (emit(g, i) < 0)
+            if (EMIT(i) < 0)
                 return -1;
         }
         i = ins(OP_AND, s);
         i.a = s + 1;
         i.b = s + 2;
-        return emit(g, i);
+        return EMIT(i);
     }
     case N_IN:
         if (nd[x->a].type == T_STR) {
@@ -807,7 +819,7 @@ static int gen_node(gen *g, int n, int s)
             i.col = nd[x->a].col;
             i.first = first;
             i.n = x->count;
-            return emit(g, i);
+            return EMIT(i);
         } else {
             if (gen_node(g, x->a, s) < 0)
                 return -1;
@@ -819,21 +831,21 @@ static int gen_node(gen *g, int n, int s)
             i.a = s;
             i.first = first;
             i.n = x->count;
-            return emit(g, i);
+            return EMIT(i);
         }
     case N_CALL: {
         int a0 = g->p->args[x->first];
         if (x->op == F_IS_MISSING && nd[a0].type == T_STR) {
             i = ins(OP_STR_MISS, s);
             i.col = nd[a0].col;
-            return emit(g, i);
+            return EMIT(i);
         }
         if (gen_node(g, a0, s) < 0)
             return -1;
         if (x->op == F_ABS || x->op == F_IS_MISSING) {
             i = ins(x->op == F_ABS ? OP_ABS : OP_ISMISS, s);
             i.a = s;
-            return emit(g, i);
+            return EMIT(i);
         }
         int op = x->op == F_MIN ? OP_MIN : x->op == F_MAX ? OP_MAX : OP_COALESCE;
         for (int k = 1; k < x->count; k++) {
@@ -842,7 +854,7 @@ static int gen_node(gen *g, int n, int s)
             i = ins(op, s);
             i.a = s;
             i.b = s + 1;
-            if (emit(g, i) < 0)
+            if (EMIT(i) < 0)
                 return -1;
         }
         return 0;
@@ -851,6 +863,7 @@ static int gen_node(gen *g, int n, int s)
         return -1;
     }
 }
+#undef EMIT
 
 /* Records the top-level conjuncts of the form "column op constant". */
 static int collect_simple(parser *p, seg_rule *r, int n, int *cap)
@@ -943,9 +956,9 @@ int32_t seg__rule_compile_at(seg_rule **out, const char *text, size_t len,
         node_err(&p, &p.nodes[root], "a rule must be a condition, this is %s",
                  type_name(p.nodes[root].type));
     if (p.rc == SEG_OK) {
-        gen g = {&p, r, 0, 0};
+        gen g = {&p, r, 0, 0, 0};
         int scap = 0;
-        if (gen_node(&g, root, 0) < 0 || collect_simple(&p, r, root, &scap) < 0) {
+        if (gen_node_f(&g, root, 0, 0) < 0 || collect_simple(&p, r, root, &scap) < 0) {
             p.rc = SEG_ENOMEM;
             seg__errf(err, cap, "%s: out of memory", source);
         }
@@ -1010,45 +1023,87 @@ static void load(const seg__column *c, size_t r0, size_t n, double *out)
                 out[i] = NAN;
 }
 
-/* A register slot holds B doubles, then B bytes "definitely true" and B
- * bytes "definitely false" (three-valued booleans). Numbers and booleans
- * never share bytes, so a comparison may write into the slot it reads. */
-#define SLOT_BYTES (10 * B)
+/* A register slot holds B numbers, then B "definitely true" and B
+ * "definitely false" flags for three-valued booleans. Flags are doubles
+ * (0.0 or 1.0) rather than bytes: compares, and/or/not then stay in one
+ * vector width and every loop below vectorises with plain SSE2. Numbers
+ * and flags never share memory, so an instruction may write the slot it
+ * reads. */
+#define SLOT_BYTES (24 * B)
 #define NUM(slot) ((double *)(slot))
-#define T(slot) ((uint8_t *)(slot) + 8 * B)
-#define F(slot) ((uint8_t *)(slot) + 9 * B)
+#define T(slot) ((double *)(slot) + B)
+#define F(slot) ((double *)(slot) + 2 * B)
+#define ONE(c) ((c) ? 1.0 : 0.0)
 
-static void compare(int cmp, const double *a, const double *b, double k, size_t n, uint8_t *t,
-                    uint8_t *f)
+/* One loop per comparison operator, so each vectorises. b == NULL
+ * compares with the constant k. A missing value on either side makes the
+ * result unknown (t = f = 0): every ordered comparison with NaN is false,
+ * and "not equal" is spelled as "less or greater" for the same reason. */
+#define CMP_LOOP(TRUE_IF, FALSE_IF)                                                    \
+    do {                                                                               \
+        if (!want_f) {                                                                 \
+            if (b) {                                                                   \
+                for (size_t i = 0; i < n; i++) {                                       \
+                    double x = a[i], y = b[i];                                         \
+                    t[i] = TRUE_IF;                                                    \
+                }                                                                      \
+            } else {                                                                   \
+                for (size_t i = 0; i < n; i++) {                                       \
+                    double x = a[i], y = k;                                            \
+                    t[i] = TRUE_IF;                                                    \
+                }                                                                      \
+            }                                                                          \
+        } else if (b) {                                                                \
+            for (size_t i = 0; i < n; i++) {                                           \
+                double x = a[i], y = b[i];                                             \
+                t[i] = TRUE_IF;                                                        \
+                f[i] = FALSE_IF;                                                       \
+            }                                                                          \
+        } else {                                                                       \
+            for (size_t i = 0; i < n; i++) {                                           \
+                double x = a[i], y = k;                                                \
+                t[i] = TRUE_IF;                                                        \
+                f[i] = FALSE_IF;                                                       \
+            }                                                                          \
+        }                                                                              \
+    } while (0)
+
+static void compare(int cmp, const double *restrict a, const double *restrict b, double k,
+                    size_t n, double *restrict t, double *restrict f, int want_f)
 {
-    /* b == NULL: compare with the constant k. */
-    for (size_t i = 0; i < n; i++) {
-        double x = a[i], y = b ? b[i] : k;
-        int r;
-        switch (cmp) {
-        case SEG__TOK_EQ: r = x == y; break;
-        case SEG__TOK_NE: r = x != y; break;
-        case SEG__TOK_LT: r = x < y; break;
-        case SEG__TOK_LE: r = x <= y; break;
-        case SEG__TOK_GT: r = x > y; break;
-        default: r = x >= y; break;
-        }
-        int known = x == x && y == y;
-        t[i] = (uint8_t)(known & r);
-        f[i] = (uint8_t)(known & !r);
+    switch (cmp) {
+    case SEG__TOK_EQ: CMP_LOOP(ONE(x == y), ONE(x < y) + ONE(x > y)); break;
+    case SEG__TOK_NE: CMP_LOOP(ONE(x < y) + ONE(x > y), ONE(x == y)); break;
+    case SEG__TOK_LT: CMP_LOOP(ONE(x < y), ONE(x >= y)); break;
+    case SEG__TOK_LE: CMP_LOOP(ONE(x <= y), ONE(x > y)); break;
+    case SEG__TOK_GT: CMP_LOOP(ONE(x > y), ONE(x <= y)); break;
+    default: CMP_LOOP(ONE(x >= y), ONE(x < y)); break;
     }
 }
+#undef CMP_LOOP
 
-static void run_block(const seg_rule *r, const seg__rule_bound *bd, size_t r0, size_t n, unsigned char *slots)
+static void run_block(const seg_rule *r, const seg__rule_bound *bd, size_t r0, size_t n,
+                      unsigned char *slots, const double **num)
 {
     for (int32_t pc = 0; pc < r->n_code; pc++) {
         const seg__instr *in = &r->code[pc];
         unsigned char *ds = slots + (size_t)in->dst * SLOT_BYTES;
         unsigned char *as = in->a >= 0 ? slots + (size_t)in->a * SLOT_BYTES : ds;
         unsigned char *bs = in->b >= 0 ? slots + (size_t)in->b * SLOT_BYTES : ds;
-        double *d = NUM(ds), *a = NUM(as), *b = NUM(bs);
+        /* Numeric operands are read through num[]: a plain double column
+         * is used in place, without a copy. */
+        double *d = NUM(ds);
+        const double *a = in->a >= 0 ? num[in->a] : d, *b = in->b >= 0 ? num[in->b] : d;
+        num[in->dst] = d;
         switch (in->op) {
-        case OP_LOAD: load(bd[in->col].c, r0, n, d); break;
+        case OP_LOAD: {
+            const seg__column *c = bd[in->col].c;
+            if (c->type == SEG_TYPE_DOUBLE && !c->validity)
+                num[in->dst] = (const double *)c->data + r0;
+            else
+                load(c, r0, n, d);
+            break;
+        }
         case OP_CONST: for (size_t i = 0; i < n; i++) d[i] = in->k; break;
         case OP_NEG: for (size_t i = 0; i < n; i++) d[i] = -a[i]; break;
         case OP_ADD: for (size_t i = 0; i < n; i++) d[i] = a[i] + b[i]; break;
@@ -1065,55 +1120,67 @@ static void run_block(const seg_rule *r, const seg__rule_bound *bd, size_t r0, s
             for (size_t i = 0; i < n; i++) d[i] = a[i] != a[i] || b[i] != b[i] ? NAN : (a[i] > b[i] ? a[i] : b[i]);
             break;
         case OP_COALESCE: for (size_t i = 0; i < n; i++) d[i] = a[i] == a[i] ? a[i] : b[i]; break;
-        case OP_CMP: compare(in->cmp, a, b, 0, n, T(ds), F(ds)); break;
-        case OP_CMPK: compare(in->cmp, a, NULL, in->k, n, T(ds), F(ds)); break;
-        case OP_AND: {
-            uint8_t *ta = T(as), *fa = F(as), *tb = T(bs), *fb = F(bs), *td = T(ds), *fd = F(ds);
+        case OP_CMP: compare(in->cmp, a, b, 0, n, T(ds), F(ds), in->want_f); break;
+        case OP_CMPK: compare(in->cmp, a, NULL, in->k, n, T(ds), F(ds), in->want_f); break;
+        case OP_AND: { /* false if either is false, true if both are true */
+            const double *ta = T(as), *fa = F(as), *tb = T(bs), *fb = F(bs);
+            double *td = T(ds), *fd = F(ds);
+            if (!in->want_f) {
+                for (size_t i = 0; i < n; i++)
+                    td[i] = ta[i] * tb[i];
+                break;
+            }
             for (size_t i = 0; i < n; i++) {
-                uint8_t t = ta[i] & tb[i], f = fa[i] | fb[i];
+                double t = ta[i] * tb[i], f = fa[i] + fb[i] - fa[i] * fb[i];
                 td[i] = t;
                 fd[i] = f;
             }
             break;
         }
-        case OP_OR: {
-            uint8_t *ta = T(as), *fa = F(as), *tb = T(bs), *fb = F(bs), *td = T(ds), *fd = F(ds);
+        case OP_OR: { /* true if either is true, false if both are false */
+            const double *ta = T(as), *fa = F(as), *tb = T(bs), *fb = F(bs);
+            double *td = T(ds), *fd = F(ds);
+            if (!in->want_f) {
+                for (size_t i = 0; i < n; i++)
+                    td[i] = ta[i] + tb[i] - ta[i] * tb[i];
+                break;
+            }
             for (size_t i = 0; i < n; i++) {
-                uint8_t t = ta[i] | tb[i], f = fa[i] & fb[i];
+                double t = ta[i] + tb[i] - ta[i] * tb[i], f = fa[i] * fb[i];
                 td[i] = t;
                 fd[i] = f;
             }
             break;
         }
         case OP_NOT: {
-            uint8_t *ta = T(as), *fa = F(as), *td = T(ds), *fd = F(ds);
+            const double *ta = T(as), *fa = F(as);
+            double *td = T(ds), *fd = F(ds);
             for (size_t i = 0; i < n; i++) {
-                uint8_t t = fa[i], f = ta[i];
+                double t = fa[i], f = ta[i];
                 td[i] = t;
                 fd[i] = f;
             }
             break;
         }
         case OP_ISMISS: {
-            uint8_t *td = T(ds), *fd = F(ds);
+            double *td = T(ds), *fd = F(ds);
             for (size_t i = 0; i < n; i++) {
-                uint8_t m = a[i] != a[i];
-                td[i] = m;
-                fd[i] = !m;
+                double x = a[i];
+                td[i] = ONE(x != x);
+                fd[i] = ONE(x == x);
             }
             break;
         }
         case OP_INK: {
-            uint8_t *td = T(ds), *fd = F(ds);
+            double *td = T(ds), *fd = F(ds);
             const double *set = r->konst + in->first;
             for (size_t i = 0; i < n; i++) {
-                double x = a[i];
-                uint8_t hit = 0;
+                double x = a[i], hit = 0;
                 for (int32_t k = 0; k < in->n; k++)
-                    hit |= x == set[k];
-                uint8_t known = x == x;
-                td[i] = known & hit;
-                fd[i] = known & !hit;
+                    hit += ONE(x == set[k]);
+                double t = ONE(hit > 0);
+                td[i] = t;
+                fd[i] = ONE(x == x) - t;
             }
             break;
         }
@@ -1121,7 +1188,7 @@ static void run_block(const seg_rule *r, const seg__rule_bound *bd, size_t r0, s
         case OP_STR_MISS: {
             const seg__rule_bound *bc = &bd[in->col];
             const seg__column *c = bc->c;
-            uint8_t *td = T(ds), *fd = F(ds);
+            double *td = T(ds), *fd = F(ds);
             for (size_t i = 0; i < n; i++) {
                 size_t row = r0 + i;
                 int present = valid_at(c->validity, row);
@@ -1139,11 +1206,11 @@ static void run_block(const seg_rule *r, const seg__rule_bound *bd, size_t r0, s
                             hit = strcmp(s, r->strs[in->first + k]) == 0;
                 }
                 if (in->op == OP_STR_MISS) {
-                    td[i] = (uint8_t)!present;
-                    fd[i] = (uint8_t)present;
+                    td[i] = ONE(!present);
+                    fd[i] = ONE(present);
                 } else {
-                    td[i] = (uint8_t)(present & hit);
-                    fd[i] = (uint8_t)(present & !hit);
+                    td[i] = ONE(present && hit);
+                    fd[i] = ONE(present && !hit);
                 }
             }
             break;
@@ -1208,7 +1275,8 @@ int32_t seg__rule_exec_init(seg__rule_exec *x, const seg_rule *rule, const seg_f
     }
     if (rc == SEG_OK) {
         x->slots = seg__malloc_array(&rule->alloc, (size_t)rule->n_slots, SLOT_BYTES);
-        if (!x->slots) {
+        x->num = seg__malloc_array(&rule->alloc, (size_t)rule->n_slots, sizeof *x->num);
+        if (!x->slots || !x->num) {
             seg__errf(err, cap, "out of memory for evaluation");
             rc = SEG_ENOMEM;
         }
@@ -1230,12 +1298,13 @@ void seg__rule_exec_fini(seg__rule_exec *x)
             seg__free(a, x->bd);
     }
     seg__free(a, x->slots);
+    seg__free(a, x->num);
     memset(x, 0, sizeof *x);
 }
 
-const uint8_t *seg__rule_exec_block(seg__rule_exec *x, size_t r0, size_t n)
+const double *seg__rule_exec_block(seg__rule_exec *x, size_t r0, size_t n)
 {
-    run_block(x->rule, x->bd, r0, n, x->slots);
+    run_block(x->rule, x->bd, r0, n, x->slots, x->num);
     return T(x->slots + (size_t)x->rule->result * SLOT_BYTES);
 }
 
@@ -1264,7 +1333,10 @@ SEG_API int32_t seg_rule_eval(const seg_rule *rule, const seg_frame *frame, size
         return rc;
     for (size_t r0 = row_begin; r0 < row_end; r0 += B) {
         size_t n = row_end - r0 < B ? row_end - r0 : B;
-        memcpy(out_match + (r0 - row_begin), seg__rule_exec_block(&x, r0, n), n);
+        const double *t = seg__rule_exec_block(&x, r0, n);
+        uint8_t *o = out_match + (r0 - row_begin);
+        for (size_t i = 0; i < n; i++)
+            o[i] = (uint8_t)t[i];
     }
     seg__rule_exec_fini(&x);
     return SEG_OK;

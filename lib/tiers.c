@@ -24,6 +24,7 @@ struct seg_tiers {
 };
 
 #define B SEG__RULE_BLOCK
+#define ONE(c) ((c) ? 1.0 : 0.0)
 
 static void tiers_error(seg_tiers *s, const char *fmt, ...)
 #if defined(__GNUC__)
@@ -523,43 +524,46 @@ SEG_API int32_t seg_tiers_apply(const seg_tiers *tiers, const seg_frame *frame,
     int32_t rc = set_exec_init(&x, tiers, frame, prev != NULL, err_buf, err_cap);
     if (rc != SEG_OK)
         return rc;
-    /* Results are written block by block: nothing can fail from here on. */
-    int32_t w[B];
+    /* Results are written block by block: nothing can fail from here on.
+     * Tiers are held as doubles (-1 = none yet) so the first-match update
+     * is arithmetic and vectorises: w += [w < 0] * match * (k + 1). */
+    double w[B];
     for (size_t r0 = 0; r0 < n; r0 += B) {
         size_t len = n - r0 < B ? n - r0 : B;
         for (size_t i = 0; i < len; i++)
-            w[i] = SEG_TIER_NONE;
-        size_t left = len;
-        for (size_t k = 0; k < nt && left; k++) {
-            const uint8_t *m = tiers->t[k].when ? seg__rule_exec_block(&x.when[k], r0, len) : NULL;
-            for (size_t i = 0; i < len; i++) {
-                if (w[i] == SEG_TIER_NONE && (!m || m[i])) {
-                    w[i] = (int32_t)k;
-                    left--;
-                }
+            w[i] = -1.0;
+        for (size_t k = 0; k < nt; k++) {
+            double kk = (double)k + 1.0;
+            if (!tiers->t[k].when) {
+                for (size_t i = 0; i < len; i++)
+                    w[i] += ONE(w[i] < 0) * kk;
+                break; /* every row has a tier now */
             }
+            const double *m = seg__rule_exec_block(&x.when[k], r0, len);
+            for (size_t i = 0; i < len; i++)
+                w[i] += ONE(w[i] < 0) * m[i] * kk;
         }
         if (prev) {
             /* Rows that would drop below their previous tier stay while
              * that tier's keep (or when) condition holds. */
             for (size_t k = 0; k < nt; k++) {
                 const seg__tier *t = &tiers->t[k];
+                int32_t kk = (int32_t)k;
                 int any = 0;
                 for (size_t i = 0; i < len && !any; i++)
-                    any = prev[r0 + i] == (int32_t)k &&
-                          (w[i] == SEG_TIER_NONE || w[i] > (int32_t)k);
+                    any = prev[r0 + i] == kk && (w[i] < 0 || w[i] > (double)kk);
                 if (!any)
                     continue;
-                const uint8_t *m = !t->when ? NULL
-                                   : t->keep ? seg__rule_exec_block(&x.keep[k], r0, len)
-                                             : seg__rule_exec_block(&x.when[k], r0, len);
+                const double *m = !t->when ? NULL
+                                  : t->keep ? seg__rule_exec_block(&x.keep[k], r0, len)
+                                            : seg__rule_exec_block(&x.when[k], r0, len);
                 for (size_t i = 0; i < len; i++)
-                    if (prev[r0 + i] == (int32_t)k && (w[i] == SEG_TIER_NONE || w[i] > (int32_t)k) &&
-                        (!m || m[i]))
-                        w[i] = (int32_t)k;
+                    if (prev[r0 + i] == kk && (w[i] < 0 || w[i] > (double)kk) && (!m || m[i] != 0))
+                        w[i] = (double)kk;
             }
         }
-        memcpy(out_tier + r0, w, len * sizeof *w);
+        for (size_t i = 0; i < len; i++)
+            out_tier[r0 + i] = (int32_t)w[i];
     }
     set_exec_fini(&x);
     return SEG_OK;

@@ -191,12 +191,15 @@ int32_t seg__order_stats(const seg__alloc *a, const double *x, size_t n, const s
      * case for recency and frequency: one counting pass answers exactly. */
     double lo = x[0], hi = x[0];
     int integral = 1;
-    for (size_t i = 0; i < n; i++) {
-        double v = x[i];
-        lo = v < lo ? v : lo;
-        hi = v > hi ? v : hi;
-        double c = v >= -9e15 && v <= 9e15 ? v : 0.5; /* keeps the cast defined */
-        integral &= v == (double)(int64_t)c;
+    for (size_t b = 0; b < n && integral; b += 4096) { /* stop at the first fraction */
+        size_t e = n - b < 4096 ? n : b + 4096;
+        for (size_t i = b; i < e; i++) {
+            double v = x[i];
+            lo = v < lo ? v : lo;
+            hi = v > hi ? v : hi;
+            double c = v >= -9e15 && v <= 9e15 ? v : 0.5; /* keeps the cast defined */
+            integral &= v == (double)(int64_t)c;
+        }
     }
     if (integral && hi - lo < (double)COUNT_RANGE && n <= UINT32_MAX)
         return count_stats(a, x, n, lo, (size_t)(hi - lo) + 1, pos, m, out);

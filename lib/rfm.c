@@ -233,16 +233,23 @@ SEG_API const char *seg_rfm_last_error(const seg_rfm *model)
 /* ---- validation ------------------------------------------------------- */
 
 /* Checks one input column. NaN is allowed under SKIP; Inf never. */
-static int32_t check_column(const double *x, size_t n, int dim, int32_t missing, char *err,
-                            size_t cap, int *has_nan)
+SEG__HOT static int32_t check_column(const double *x, size_t n, int dim, int32_t missing,
+                                     char *err, size_t cap, int *has_nan)
 {
-    /* Fast path: x - x is 0 for every finite value, NaN otherwise. */
-    double acc = 0.0;
-    for (size_t i = 0; i < n; i++)
-        acc += x[i] - x[i];
-    if (acc == 0.0)
+    /* Fast path: OR together "exponent all ones" (NaN or Inf) as integers,
+     * which vectorises; only a hit needs the slow scan below. */
+    /* Adding one exponent unit carries into bit 63 only when the exponent
+     * bits are all ones; plain 64-bit and/add/or vectorise on SSE2. */
+    const uint64_t exp_mask = 0x7ff0000000000000u, exp_one = (uint64_t)1 << 52;
+    uint64_t special = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t u;
+        memcpy(&u, &x[i], sizeof u);
+        special |= (u & exp_mask) + exp_one;
+    }
+    if (!(special >> 63))
         return SEG_OK;
-    *has_nan = 1;
+    *has_nan = 1; /* or an Inf, refused below */
     for (size_t i = 0; i < n; i++) {
         if (isinf(x[i])) {
             seg__errf(err, cap, "%s[%zu]: infinite value not allowed", dim_name[dim], i);
@@ -458,19 +465,21 @@ typedef struct rank_state {
 static inline void count_below(const double *restrict t, int nt, int incl,
                                const double *restrict x, size_t n, int32_t *restrict b)
 {
+    /* Counting in doubles keeps every lane the same width, so the loops
+     * vectorise with plain SSE2; the count converts exactly. */
     if (incl) {
         for (size_t i = 0; i < n; i++) {
-            int32_t c = 0;
+            double c = 0;
             for (int j = 0; j < nt; j++)
-                c += t[j] <= x[i];
-            b[i] = c;
+                c += t[j] <= x[i] ? 1.0 : 0.0;
+            b[i] = (int32_t)c;
         }
     } else {
         for (size_t i = 0; i < n; i++) {
-            int32_t c = 0;
+            double c = 0;
             for (int j = 0; j < nt; j++)
-                c += t[j] < x[i];
-            b[i] = c;
+                c += t[j] < x[i] ? 1.0 : 0.0;
+            b[i] = (int32_t)c;
         }
     }
 }
@@ -529,8 +538,11 @@ typedef struct score_out {
     double *weighted;
 } score_out;
 
-static void score_rows(const seg_rfm *m, const double *const col[3], size_t n, const score_out *o,
-                       rank_state *rk[3])
+/* Scores rows block by block. Each output is written by its own loop so
+ * that every loop vectorises; rows with a NaN (only possible when
+ * may_miss) are zeroed in all three scores first. */
+SEG__HOT static void score_rows(const seg_rfm *m, const double *const col[3], size_t n,
+                                const score_out *o, rank_state *rk[3], int may_miss)
 {
     int32_t s[3][BLOCK];
     uint8_t ok[BLOCK];
@@ -542,17 +554,35 @@ static void score_rows(const seg_rfm *m, const double *const col[3], size_t n, c
                         !isnan(col[2][base + i]);
         for (int d = 0; d < 3; d++)
             score_dim(&m->dim[d], d, col[d] + base, len, s[d], rk ? rk[d] : NULL, ok);
-        for (size_t i = 0; i < len; i++) {
-            int32_t r = s[0][i], f = s[1][i], v = s[2][i];
-            int scored = r && f && v;
-            if (!scored)
-                r = f = v = 0;
-            if (o->r) o->r[base + i] = r;
-            if (o->f) o->f[base + i] = f;
-            if (o->m) o->m[base + i] = v;
-            if (o->cell) o->cell[base + i] = 100 * r + 10 * f + v;
-            if (o->weighted)
-                o->weighted[base + i] = scored ? m->w[0] * r + m->w[1] * f + m->w[2] * v : NAN;
+        int32_t *r = s[0], *f = s[1], *v = s[2];
+        if (may_miss) {
+            for (size_t i = 0; i < len; i++) {
+                int32_t keep = -(int32_t)((r[i] != 0) & (f[i] != 0) & (v[i] != 0));
+                r[i] &= keep;
+                f[i] &= keep;
+                v[i] &= keep;
+            }
+        }
+        if (o->r)
+            memcpy(o->r + base, r, len * sizeof *r);
+        if (o->f)
+            memcpy(o->f + base, f, len * sizeof *f);
+        if (o->m)
+            memcpy(o->m + base, v, len * sizeof *v);
+        if (o->cell) {
+            int32_t *c = o->cell + base;
+            for (size_t i = 0; i < len; i++)
+                c[i] = 100 * r[i] + 10 * f[i] + v[i];
+        }
+        if (o->weighted) {
+            double *w = o->weighted + base;
+            const double w0 = m->w[0], w1 = m->w[1], w2 = m->w[2];
+            for (size_t i = 0; i < len; i++)
+                w[i] = w0 * r[i] + w1 * f[i] + w2 * v[i];
+            if (may_miss)
+                for (size_t i = 0; i < len; i++)
+                    if (r[i] == 0)
+                        w[i] = NAN;
         }
     }
 }
@@ -585,7 +615,7 @@ SEG_API int32_t seg_rfm_score(const seg_rfm *model, const double *recency, const
     if (rc != SEG_OK)
         return rc;
     score_out o = {out_r, out_f, out_m, out_cell, out_weighted};
-    score_rows(model, col, n, &o, NULL);
+    score_rows(model, col, n, &o, NULL, has_nan);
     return SEG_OK;
 }
 
@@ -629,6 +659,6 @@ SEG_API int32_t seg_rfm_fit_score(seg_rfm *model, const double *recency, const d
         }
     }
     score_out o = {out_r, out_f, out_m, out_cell, out_weighted};
-    score_rows(model, col, n, &o, any_rank ? rk : NULL);
+    score_rows(model, col, n, &o, any_rank ? rk : NULL, kept < n);
     return SEG_OK;
 }

@@ -32,6 +32,17 @@ void *seg__realloc_array(const seg__alloc *a, void *p, size_t n, size_t size);
 void seg__free(const seg__alloc *a, void *p);
 char *seg__strdup(const seg__alloc *a, const char *s);
 
+/* Hot loops are compiled twice, for AVX2 and for the baseline, and the
+ * right one is picked once at load time (GCC/Clang on x86-64 with glibc's
+ * ifunc). Results are identical: only lane width changes, never the order
+ * of floating-point operations. */
+#if defined(__x86_64__) && defined(__gnu_linux__) && defined(__GNUC__) && \
+    !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__) && !defined(SEG_NO_CLONES)
+#define SEG__HOT __attribute__((target_clones("avx2", "default")))
+#else
+#define SEG__HOT
+#endif
+
 /* Length of the per-handle error message buffer. */
 #define SEG__ERR_LEN 256
 

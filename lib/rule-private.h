@@ -11,7 +11,7 @@
 
 #define SEG__RULE_MAX_NODES 4096
 #define SEG__RULE_MAX_ARGS 256
-#define SEG__RULE_BLOCK 1024
+#define SEG__RULE_BLOCK 256
 
 enum seg__op {
     OP_LOAD, OP_CONST, OP_NEG, OP_ADD, OP_SUB, OP_MUL, OP_DIV,

@@ -1082,8 +1082,8 @@ static void compare(int cmp, const double *restrict a, const double *restrict b,
 }
 #undef CMP_LOOP
 
-static void run_block(const seg_rule *r, const seg__rule_bound *bd, size_t r0, size_t n,
-                      unsigned char *slots, const double **num)
+SEG__HOT static void run_block(const seg_rule *r, const seg__rule_bound *bd, size_t r0,
+                               size_t n, unsigned char *slots, const double **num)
 {
     for (int32_t pc = 0; pc < r->n_code; pc++) {
         const seg__instr *in = &r->code[pc];

@@ -500,8 +500,50 @@ static int32_t set_exec_init(set_exec *x, const seg_tiers *s, const seg_frame *f
     return SEG_OK;
 }
 
-/* Whether tier i's condition (when, or keep if asked and present) holds:
- * evaluated lazily per block into match[i]. */
+/* Assigns rows [r0, r0 + len). Tiers are held as doubles (-1 = none yet)
+ * so the first-match update is arithmetic and vectorises:
+ * w += [w < 0] * match * (k + 1). */
+SEG__HOT static void apply_block(const seg_tiers *tiers, set_exec *x, const int32_t *prev,
+                                 size_t r0, size_t len, int32_t *out)
+{
+    size_t nt = tiers->n;
+    double w[B];
+    for (size_t i = 0; i < len; i++)
+        w[i] = -1.0;
+    for (size_t k = 0; k < nt; k++) {
+        double kk = (double)k + 1.0;
+        if (!tiers->t[k].when) {
+            for (size_t i = 0; i < len; i++)
+                w[i] += ONE(w[i] < 0) * kk;
+            break; /* every row has a tier now */
+        }
+        const double *m = seg__rule_exec_block(&x->when[k], r0, len);
+        for (size_t i = 0; i < len; i++)
+            w[i] += ONE(w[i] < 0) * m[i] * kk;
+    }
+    if (prev) {
+        /* Rows that would drop below their previous tier stay while that
+         * tier's keep (or when) condition holds. */
+        for (size_t k = 0; k < nt; k++) {
+            const seg__tier *t = &tiers->t[k];
+            int32_t kk = (int32_t)k;
+            int any = 0;
+            for (size_t i = 0; i < len && !any; i++)
+                any = prev[r0 + i] == kk && (w[i] < 0 || w[i] > (double)kk);
+            if (!any)
+                continue;
+            const double *m = !t->when ? NULL
+                              : t->keep ? seg__rule_exec_block(&x->keep[k], r0, len)
+                                        : seg__rule_exec_block(&x->when[k], r0, len);
+            for (size_t i = 0; i < len; i++)
+                if (prev[r0 + i] == kk && (w[i] < 0 || w[i] > (double)kk) && (!m || m[i] != 0))
+                    w[i] = (double)kk;
+        }
+    }
+    for (size_t i = 0; i < len; i++)
+        out[i] = (int32_t)w[i];
+}
+
 SEG_API int32_t seg_tiers_apply(const seg_tiers *tiers, const seg_frame *frame,
                                 const int32_t *prev, int32_t *out_tier, char *err_buf,
                                 size_t err_cap)
@@ -524,47 +566,9 @@ SEG_API int32_t seg_tiers_apply(const seg_tiers *tiers, const seg_frame *frame,
     int32_t rc = set_exec_init(&x, tiers, frame, prev != NULL, err_buf, err_cap);
     if (rc != SEG_OK)
         return rc;
-    /* Results are written block by block: nothing can fail from here on.
-     * Tiers are held as doubles (-1 = none yet) so the first-match update
-     * is arithmetic and vectorises: w += [w < 0] * match * (k + 1). */
-    double w[B];
-    for (size_t r0 = 0; r0 < n; r0 += B) {
-        size_t len = n - r0 < B ? n - r0 : B;
-        for (size_t i = 0; i < len; i++)
-            w[i] = -1.0;
-        for (size_t k = 0; k < nt; k++) {
-            double kk = (double)k + 1.0;
-            if (!tiers->t[k].when) {
-                for (size_t i = 0; i < len; i++)
-                    w[i] += ONE(w[i] < 0) * kk;
-                break; /* every row has a tier now */
-            }
-            const double *m = seg__rule_exec_block(&x.when[k], r0, len);
-            for (size_t i = 0; i < len; i++)
-                w[i] += ONE(w[i] < 0) * m[i] * kk;
-        }
-        if (prev) {
-            /* Rows that would drop below their previous tier stay while
-             * that tier's keep (or when) condition holds. */
-            for (size_t k = 0; k < nt; k++) {
-                const seg__tier *t = &tiers->t[k];
-                int32_t kk = (int32_t)k;
-                int any = 0;
-                for (size_t i = 0; i < len && !any; i++)
-                    any = prev[r0 + i] == kk && (w[i] < 0 || w[i] > (double)kk);
-                if (!any)
-                    continue;
-                const double *m = !t->when ? NULL
-                                  : t->keep ? seg__rule_exec_block(&x.keep[k], r0, len)
-                                            : seg__rule_exec_block(&x.when[k], r0, len);
-                for (size_t i = 0; i < len; i++)
-                    if (prev[r0 + i] == kk && (w[i] < 0 || w[i] > (double)kk) && (!m || m[i] != 0))
-                        w[i] = (double)kk;
-            }
-        }
-        for (size_t i = 0; i < len; i++)
-            out_tier[r0 + i] = (int32_t)w[i];
-    }
+    /* Results are written block by block: nothing can fail from here on. */
+    for (size_t r0 = 0; r0 < n; r0 += B)
+        apply_block(tiers, &x, prev, r0, n - r0 < B ? n - r0 : B, out_tier + r0);
     set_exec_fini(&x);
     return SEG_OK;
 }

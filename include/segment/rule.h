@@ -36,7 +36,7 @@ SEG_BEGIN_DECLS
  * offending token. The compiled rule is immutable: seg_rule_eval() may run
  * on it from any number of threads at once, over the frame it was compiled
  * against or any frame with the same column names and compatible types.
- * Evaluation runs block by block (1024 rows), one tight loop per operator,
+ * Evaluation runs block by block (256 rows), one tight loop per operator,
  * with no per-row allocation.
  * @{
  */

@@ -390,6 +390,11 @@ SEG_API int32_t seg_tiers_has_catch_all(const seg_tiers *tiers)
     return 0;
 }
 
+SEG_API int32_t seg_tiers_is_group(const seg_tiers *tiers)
+{
+    return tiers && tiers->is_group > 0;
+}
+
 SEG_API const char *seg_tiers_last_error(const seg_tiers *tiers)
 {
     return tiers ? tiers->err : "";

@@ -33,7 +33,8 @@ SEG_BEGIN_DECLS
  *
  * **Compile, then evaluate.** seg_rule_compile() checks names and types
  * against a frame's columns and reports `source:line:col: message` with the
- * offending token. The compiled rule is immutable: seg_rule_eval() may run
+ * offending token (lines and columns count from 1; columns count bytes, so
+ * after non-ASCII text they are UTF-8 byte offsets). The compiled rule is immutable: seg_rule_eval() may run
  * on it from any number of threads at once, over the frame it was compiled
  * against or any frame with the same column names and compatible types.
  * Evaluation runs block by block (256 rows), one tight loop per operator,

@@ -34,7 +34,8 @@ SEG_BEGIN_DECLS
  * A groups file is the same format with the keyword `group` instead of
  * `tier`; a file uses one keyword throughout. Identifiers are ASCII
  * (`[A-Za-z_][A-Za-z0-9_]*`), display names any UTF-8 in double quotes
- * (`\"` and `\\` escape).
+ * (`\"` and `\\` escape). Columns in messages count bytes from 1, so a
+ * position after non-ASCII text is its UTF-8 byte offset.
  *
  * Thread safety: loading and building (seg_tiers_load, seg_tiers_new,
  * seg_tiers_add) are single-threaded; every `const seg_tiers *` function
@@ -194,7 +195,8 @@ SEG_API int32_t seg_tiers_apply(const seg_tiers *tiers, const seg_frame *frame,
  * comparison the row fails, the gap is `constant - value` (positive: the
  * column must rise by that much; negative: fall). The output reports the
  * failing comparison with the largest relative gap |gap| / max(|constant|, 1)
- * and the number of failing comparisons. The row is *critical* (临界) when
+ * (a failing comparison on a missing value counts as the largest; on a tie
+ * the first in rule order wins) and the number of failing comparisons. The row is *critical* (临界) when
  * every failing comparison is within `critical` relative distance
  * (|gap| <= critical * |constant|) and no comparison fails on a missing
  * value. For a next tier whose condition is not such a conjunction
@@ -249,6 +251,14 @@ SEG_API int32_t seg_tiers_unreachable(const seg_tiers *tiers, int32_t tier, int3
  * @threadsafe
  */
 SEG_API int32_t seg_tiers_has_catch_all(const seg_tiers *tiers);
+
+/**
+ * @brief Whether the set is a groups set (keyword `group`) rather than tiers.
+ * @param tiers A set, or NULL (gives 0).
+ * @return 1 for groups, 0 for tiers.
+ * @threadsafe
+ */
+SEG_API int32_t seg_tiers_is_group(const seg_tiers *tiers);
 
 /**
  * @brief Message describing the last failed build call on this set.

@@ -100,11 +100,34 @@ char *seg__strdup(const seg__alloc *a, const char *s)
     return d;
 }
 
+size_t seg__utf8_prefix(const char *s, size_t len, size_t max)
+{
+    if (len <= max)
+        return len;
+    size_t n = max;
+    /* Step back over continuation bytes to a character start. */
+    while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+        n--;
+    return n;
+}
+
 void seg__verrf(char *buf, size_t cap, const char *fmt, va_list ap)
 {
     if (!buf || cap == 0)
         return;
-    vsnprintf(buf, cap, fmt, ap);
+    int n = vsnprintf(buf, cap, fmt, ap);
+    if (n < 0 || (size_t)n < cap)
+        return;
+    /* Truncated: drop a last character that lost some of its bytes. */
+    size_t len = cap - 1, start = len;
+    while (start > 0 && ((unsigned char)buf[start - 1] & 0xc0) == 0x80)
+        start--;
+    if (start == 0)
+        return;
+    unsigned char lead = (unsigned char)buf[start - 1];
+    size_t need = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 1;
+    if (len - (start - 1) < need)
+        buf[start - 1] = '\0';
 }
 
 void seg__errf(char *buf, size_t cap, const char *fmt, ...)

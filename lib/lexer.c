@@ -159,8 +159,15 @@ seg__token seg__lex_next(seg__lexer *lx)
                 return error_at(lx, start, q == '"' ? "unterminated string" : "unterminated `name`");
             if (q == '"' && s[lx->pos] == '\\') {
                 if (lx->pos + 1 >= lx->len ||
-                    (s[lx->pos + 1] != '"' && s[lx->pos + 1] != '\\'))
+                    (s[lx->pos + 1] != '"' && s[lx->pos + 1] != '\\')) {
+                    /* Include the bad escape in the token the message quotes. */
+                    size_t e = lx->pos + 1 < lx->len && s[lx->pos + 1] != '\n'
+                                   ? utf8_len((const unsigned char *)s + lx->pos + 1,
+                                              lx->len - lx->pos - 1)
+                                   : 0;
+                    lx->pos += 1 + e;
                     return error_at(lx, start, "unknown escape in string (use \\\" or \\\\)");
+                }
                 lx->pos += 2;
                 continue;
             }

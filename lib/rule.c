@@ -21,7 +21,8 @@ typedef struct node {
     int kind, type;
     int op;              /* arithmetic or comparison token kind; function id */
     int a, b, c;         /* child node indices (-1 = none) */
-    int first, count;    /* N_IN, N_CALL: argument list in the arg table */
+    int first, count;    /* N_IN, N_CALL: first argument node and count */
+    int next;            /* next argument in its list, or -1 */
     double num;          /* N_NUM */
     int str;             /* N_STR: index into the string table */
     int col;             /* N_COL: index into the rule's column table */
@@ -36,8 +37,7 @@ typedef struct parser {
     const seg_frame *schema;
     node *nodes;
     int n_nodes, cap_nodes;
-    int *args;
-    int n_args, cap_args;
+    int depth; /* nesting of parentheses, 'not' and unary minus */
     const char *source;
     size_t line0, col0; /* position of text[0] in the enclosing file */
     char *err;
@@ -58,7 +58,7 @@ static void perr(parser *p, const seg__token *t, const char *fmt, ...)
     char msg[256];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    seg__verrf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     size_t line = p->line0 + t->line - 1;
     size_t col = t->line == 1 ? p->col0 + t->col - 1 : t->col;
@@ -71,16 +71,22 @@ static const char *tok_desc(const parser *p, const seg__token *t, char *buf, siz
 {
     if (t->kind == SEG__TOK_END || t->kind == SEG__TOK_NEWLINE)
         return "end of rule";
-    size_t n = t->len < 40 ? t->len : 40;
-    snprintf(buf, cap, "'%.*s'", (int)n, p->lx.text + t->start);
+    size_t n = seg__utf8_prefix(p->lx.text + t->start, t->len, 40);
+    snprintf(buf, cap, "'%.*s%s'", (int)n, p->lx.text + t->start, n < t->len ? "..." : "");
     return buf;
 }
 
 static void advance(parser *p)
 {
     p->tok = seg__lex_next(&p->lx);
-    if (p->tok.kind == SEG__TOK_ERROR)
-        perr(p, &p->tok, "%s", p->lx.error);
+    if (p->tok.kind == SEG__TOK_ERROR) {
+        /* Quote the token unless the message already shows it. */
+        char b[64];
+        if (p->lx.error[0] == '\'')
+            perr(p, &p->tok, "%s", p->lx.error);
+        else
+            perr(p, &p->tok, "%s: %s", p->lx.error, tok_desc(p, &p->tok, b, sizeof b));
+    }
 }
 
 static int new_node(parser *p, int kind, const seg__token *at)
@@ -105,29 +111,12 @@ static int new_node(parser *p, int kind, const seg__token *at)
     node *x = &p->nodes[p->n_nodes];
     memset(x, 0, sizeof *x);
     x->kind = kind;
-    x->a = x->b = x->c = -1;
+    x->a = x->b = x->c = x->next = x->first = -1;
     x->line = at->line;
     x->colno = at->col;
     x->tstart = at->start;
     x->tlen = at->len;
     return p->n_nodes++;
-}
-
-static int push_arg(parser *p, int v)
-{
-    if (p->n_args == p->cap_args) {
-        int cap = p->cap_args ? p->cap_args * 2 : 32;
-        int *na = seg__realloc_array(&p->rule->alloc, p->args, (size_t)cap, sizeof *na);
-        if (!na) {
-            p->rc = SEG_ENOMEM;
-            seg__errf(p->err, p->err_cap, "%s: out of memory", p->source);
-            return -1;
-        }
-        p->args = na;
-        p->cap_args = cap;
-    }
-    p->args[p->n_args++] = v;
-    return 0;
 }
 
 static int expect(parser *p, seg__tok_kind k, const char *what)
@@ -146,7 +135,48 @@ static int expect(parser *p, seg__tok_kind k, const char *what)
 static int parse_or(parser *p);
 static int parse_add(parser *p);
 
+/* Nesting deeper than this is refused rather than recursed into, so a
+ * hostile rule cannot exhaust the stack (each level costs a few frames). */
+#define MAX_DEPTH 256
+
+static int enter(parser *p)
+{
+    if (++p->depth > MAX_DEPTH) {
+        perr(p, &p->tok, "nesting too deep (more than %d levels)", MAX_DEPTH);
+        return -1;
+    }
+    return 0;
+}
+
 static const char *const func_names[] = {"abs", "min", "max", "coalesce", "is_missing"};
+
+/* A column reference. Kept out of parse_primary (and out of line) so the
+ * name buffer is not part of every recursive frame. */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static int parse_column(parser *p, const seg__token *t)
+{
+    int n = new_node(p, N_COL, t);
+    if (n < 0)
+        return -1;
+    char name[SEG_FRAME_NAME_MAX + 1];
+    size_t need = seg__tok_text(&p->lx, t, name, sizeof name);
+    size_t idx;
+    if (need > sizeof name || seg_frame_find(p->schema, name, &idx) != SEG_OK) {
+        perr(p, t, "unknown column '%s'", name);
+        return -1;
+    }
+    int c = seg__rule_add_column(p->rule, p->schema, idx);
+    if (c < 0) {
+        p->rc = SEG_ENOMEM;
+        seg__errf(p->err, p->err_cap, "%s: out of memory", p->source);
+        return -1;
+    }
+    p->nodes[n].col = c;
+    p->nodes[n].type = seg__rule_column_is_string(p->rule, c) ? T_STR : T_NUM;
+    return n;
+}
 
 static int parse_primary(parser *p)
 {
@@ -171,6 +201,7 @@ static int parse_primary(parser *p)
             p->nodes[n].str = seg__rule_add_string(p->rule, &p->lx, &t);
             if (p->nodes[n].str < 0) {
                 p->rc = SEG_ENOMEM;
+                seg__errf(p->err, p->err_cap, "%s: out of memory", p->source);
                 return -1;
             }
         }
@@ -179,7 +210,10 @@ static int parse_primary(parser *p)
     }
     case SEG__TOK_LPAREN: {
         advance(p);
+        if (enter(p) < 0)
+            return -1;
         int e = parse_or(p);
+        p->depth--;
         if (expect(p, SEG__TOK_RPAREN, "')'") < 0)
             return -1;
         return e;
@@ -206,16 +240,25 @@ static int parse_primary(parser *p)
             int n = new_node(p, N_CALL, &t);
             if (n < 0)
                 return -1;
-            int args[SEG__RULE_MAX_ARGS], na = 0;
+            int head = -1, tail = -1, na = 0;
             if (p->tok.kind != SEG__TOK_RPAREN) {
                 for (;;) {
                     if (na == SEG__RULE_MAX_ARGS) {
-                        perr(p, &p->tok, "too many arguments");
+                        perr(p, &p->tok, "too many arguments (at most %d)", SEG__RULE_MAX_ARGS);
                         return -1;
                     }
-                    args[na++] = parse_add(p);
+                    if (enter(p) < 0)
+                        return -1;
+                    int a = parse_add(p);
+                    p->depth--;
                     if (p->rc != SEG_OK)
                         return -1;
+                    if (tail < 0)
+                        head = a;
+                    else
+                        p->nodes[tail].next = a;
+                    tail = a;
+                    na++;
                     if (p->tok.kind != SEG__TOK_COMMA)
                         break;
                     advance(p);
@@ -224,31 +267,11 @@ static int parse_primary(parser *p)
             if (expect(p, SEG__TOK_RPAREN, "')' or ','") < 0)
                 return -1;
             p->nodes[n].op = f;
-            p->nodes[n].first = p->n_args;
+            p->nodes[n].first = head;
             p->nodes[n].count = na;
-            for (int i = 0; i < na; i++)
-                if (push_arg(p, args[i]) < 0)
-                    return -1;
             return n;
         }
-        int n = new_node(p, N_COL, &t);
-        if (n < 0)
-            return -1;
-        char name[SEG_FRAME_NAME_MAX + 1];
-        size_t need = seg__tok_text(&p->lx, &t, name, sizeof name);
-        size_t idx;
-        if (need > sizeof name || seg_frame_find(p->schema, name, &idx) != SEG_OK) {
-            perr(p, &t, "unknown column '%s'", name);
-            return -1;
-        }
-        int c = seg__rule_add_column(p->rule, p->schema, idx);
-        if (c < 0) {
-            p->rc = SEG_ENOMEM;
-            return -1;
-        }
-        p->nodes[n].col = c;
-        p->nodes[n].type = seg__rule_column_is_string(p->rule, c) ? T_STR : T_NUM;
-        return n;
+        return parse_column(p, &t);
     }
     default:
         perr(p, &t, "expected a value but found %s", tok_desc(p, &t, b, sizeof b));
@@ -261,7 +284,10 @@ static int parse_unary(parser *p)
     if (p->rc == SEG_OK && p->tok.kind == SEG__TOK_MINUS) {
         seg__token t = p->tok;
         advance(p);
+        if (enter(p) < 0)
+            return -1;
         int a = parse_unary(p);
+        p->depth--;
         if (a < 0)
             return -1;
         if (p->nodes[a].kind == N_NUM) { /* fold -3.5 into a constant */
@@ -365,15 +391,21 @@ static int parse_cmp(parser *p)
         n = new_node(p, N_IN, &t);
         if (n < 0)
             return -1;
-        int items[SEG__RULE_MAX_ARGS], k = 0;
+        int head = -1, tail = -1, k = 0;
         for (;;) {
             if (k == SEG__RULE_MAX_ARGS) {
                 perr(p, &p->tok, "too many values in the list (at most %d)", SEG__RULE_MAX_ARGS);
                 return -1;
             }
-            items[k++] = parse_unary(p);
+            int it = parse_unary(p);
             if (p->rc != SEG_OK)
                 return -1;
+            if (tail < 0)
+                head = it;
+            else
+                p->nodes[tail].next = it;
+            tail = it;
+            k++;
             if (p->tok.kind != SEG__TOK_COMMA)
                 break;
             advance(p);
@@ -381,11 +413,8 @@ static int parse_cmp(parser *p)
         if (expect(p, SEG__TOK_RPAREN, "')' or ','") < 0)
             return -1;
         p->nodes[n].a = a;
-        p->nodes[n].first = p->n_args;
+        p->nodes[n].first = head;
         p->nodes[n].count = k;
-        for (int i = 0; i < k; i++)
-            if (push_arg(p, items[i]) < 0)
-                return -1;
     } else {
         return a;
     }
@@ -403,7 +432,10 @@ static int parse_not(parser *p)
     if (p->rc == SEG_OK && seg__tok_is_word(&p->lx, &p->tok, "not")) {
         seg__token t = p->tok;
         advance(p);
+        if (enter(p) < 0)
+            return -1;
         int a = parse_not(p);
+        p->depth--;
         if (a < 0)
             return -1;
         int n = new_node(p, N_NOT, &t);
@@ -504,14 +536,14 @@ static void node_err(parser *p, const node *x, const char *fmt, ...)
     char msg[200];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    seg__verrf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     seg__token t;
     memset(&t, 0, sizeof t);
     t.line = x->line;
     t.col = x->colno;
-    size_t n = x->tlen < 40 ? x->tlen : 40;
-    perr(p, &t, "%s (at '%.*s')", msg, (int)n, p->lx.text + x->tstart);
+    size_t n = seg__utf8_prefix(p->lx.text + x->tstart, x->tlen, 40);
+    perr(p, &t, "%s (at '%.*s%s')", msg, (int)n, p->lx.text + x->tstart, n < x->tlen ? "..." : "");
 }
 
 static int want(parser *p, int n, int type, const char *ctx)
@@ -555,6 +587,8 @@ static void check(parser *p, int n)
             int lit = col == x->a ? x->b : x->a;
             if (x->op != SEG__TOK_EQ && x->op != SEG__TOK_NE)
                 node_err(p, x, "text compares only with == and !=");
+            else if (ta != tb)
+                node_err(p, x, "cannot compare %s with %s", type_name(ta), type_name(tb));
             else if (p->nodes[col].kind != N_COL || p->nodes[lit].kind != N_STR)
                 node_err(p, x, "text compares a text column with a \"string\"");
             else
@@ -597,8 +631,8 @@ static void check(parser *p, int n)
             node_err(p, x, "'in' needs a column or a number on its left");
             break;
         }
-        for (int i = 0; i < x->count && p->rc == SEG_OK; i++) {
-            node *it = &p->nodes[p->args[x->first + i]];
+        for (int i = x->first; i >= 0 && p->rc == SEG_OK; i = p->nodes[i].next) {
+            node *it = &p->nodes[i];
             int ok = ta == T_STR ? it->kind == N_STR : it->kind == N_NUM;
             if (!ok)
                 node_err(p, it, "'in' lists hold %s constants", ta == T_STR ? "\"string\"" : "number");
@@ -618,8 +652,7 @@ static void check(parser *p, int n)
             node_err(p, x, "%s() takes at least two arguments, %d given", fn, na);
             break;
         }
-        for (int i = 0; i < na && p->rc == SEG_OK; i++) {
-            int a = p->args[x->first + i];
+        for (int a = x->first; a >= 0 && p->rc == SEG_OK; a = p->nodes[a].next) {
             check(p, a);
             if (x->op == F_IS_MISSING && p->nodes[a].type == T_STR && p->nodes[a].kind == N_COL)
                 continue;
@@ -813,7 +846,7 @@ static int gen_node_f(gen *g, int n, int s, int want_f)
     }
     case N_IN:
         if (nd[x->a].type == T_STR) {
-            int first = g->p->nodes[g->p->args[x->first]].str;
+            int first = nd[x->first].str;
             /* string constants of one list are consecutive in the table */
             i = ins(OP_STR_IN, s);
             i.col = nd[x->a].col;
@@ -824,8 +857,8 @@ static int gen_node_f(gen *g, int n, int s, int want_f)
             if (gen_node(g, x->a, s) < 0)
                 return -1;
             int first = g->r->n_konst;
-            for (int k = 0; k < x->count; k++)
-                if (add_konst(g, nd[g->p->args[x->first + k]].num) < 0)
+            for (int k = x->first; k >= 0; k = nd[k].next)
+                if (add_konst(g, nd[k].num) < 0)
                     return -1;
             i = ins(OP_INK, s);
             i.a = s;
@@ -834,7 +867,7 @@ static int gen_node_f(gen *g, int n, int s, int want_f)
             return EMIT(i);
         }
     case N_CALL: {
-        int a0 = g->p->args[x->first];
+        int a0 = x->first;
         if (x->op == F_IS_MISSING && nd[a0].type == T_STR) {
             i = ins(OP_STR_MISS, s);
             i.col = nd[a0].col;
@@ -848,8 +881,8 @@ static int gen_node_f(gen *g, int n, int s, int want_f)
             return EMIT(i);
         }
         int op = x->op == F_MIN ? OP_MIN : x->op == F_MAX ? OP_MAX : OP_COALESCE;
-        for (int k = 1; k < x->count; k++) {
-            if (gen_node(g, g->p->args[x->first + k], s + 1) < 0)
+        for (int k = nd[a0].next; k >= 0; k = nd[k].next) {
+            if (gen_node(g, k, s + 1) < 0)
                 return -1;
             i = ins(op, s);
             i.a = s;
@@ -865,30 +898,14 @@ static int gen_node_f(gen *g, int n, int s, int want_f)
 }
 #undef EMIT
 
-/* Records the top-level conjuncts of the form "column op constant". */
-static int collect_simple(parser *p, seg_rule *r, int n, int *cap)
+/* Appends one "column op constant" comparison to r->simple. */
+static int add_simple(seg_rule *r, int *cap, int col, int op, double k)
 {
-    const node *x = &p->nodes[n];
-    if (x->kind == N_AND)
-        return collect_simple(p, r, x->a, cap) + collect_simple(p, r, x->b, cap);
-    int col = -1, op = 0;
-    double k = 0;
-    if (x->kind == N_CMP && x->op != SEG__TOK_NE && p->nodes[x->a].type == T_NUM) {
-        const node *a = &p->nodes[x->a], *b = &p->nodes[x->b];
-        if (a->kind == N_COL && b->kind == N_NUM)
-            col = a->col, op = x->op, k = b->num;
-        else if (b->kind == N_COL && a->kind == N_NUM)
-            col = b->col, op = flip_cmp(x->op), k = a->num;
-    }
-    if (col < 0) {
-        r->all_simple = 0;
-        return 0;
-    }
     if (r->n_simple == *cap) {
         int c2 = *cap ? *cap * 2 : 8;
         seg__simple_cmp *s = seg__realloc_array(&r->alloc, r->simple, (size_t)c2, sizeof *s);
         if (!s)
-            return -1000000;
+            return -1;
         r->simple = s;
         *cap = c2;
     }
@@ -896,6 +913,33 @@ static int collect_simple(parser *p, seg_rule *r, int n, int *cap)
     r->simple[r->n_simple].cmp = op;
     r->simple[r->n_simple].k = k;
     r->n_simple++;
+    return 0;
+}
+
+/* Records the top-level conjuncts of the form "column op constant"
+ * ("column between a and b" counts as ">= a" and "<= b"); any other
+ * conjunct clears all_simple. Returns -1 when out of memory. */
+static int collect_simple(parser *p, seg_rule *r, int n, int *cap)
+{
+    const node *x = &p->nodes[n];
+    if (x->kind == N_AND)
+        return collect_simple(p, r, x->a, cap) < 0 || collect_simple(p, r, x->b, cap) < 0 ? -1 : 0;
+    if (x->kind == N_BETWEEN && p->nodes[x->a].kind == N_COL && p->nodes[x->b].kind == N_NUM &&
+        p->nodes[x->c].kind == N_NUM) {
+        int col = p->nodes[x->a].col;
+        if (add_simple(r, cap, col, SEG__TOK_GE, p->nodes[x->b].num) < 0 ||
+            add_simple(r, cap, col, SEG__TOK_LE, p->nodes[x->c].num) < 0)
+            return -1;
+        return 0;
+    }
+    if (x->kind == N_CMP && x->op != SEG__TOK_NE && p->nodes[x->a].type == T_NUM) {
+        const node *a = &p->nodes[x->a], *b = &p->nodes[x->b];
+        if (a->kind == N_COL && b->kind == N_NUM)
+            return add_simple(r, cap, a->col, x->op, b->num);
+        if (b->kind == N_COL && a->kind == N_NUM)
+            return add_simple(r, cap, b->col, flip_cmp(x->op), a->num);
+    }
+    r->all_simple = 0;
     return 0;
 }
 
@@ -965,7 +1009,6 @@ int32_t seg__rule_compile_at(seg_rule **out, const char *text, size_t len,
         r->result = 0;
     }
     seg__free(a, p.nodes);
-    seg__free(a, p.args);
     if (p.rc != SEG_OK) {
         seg_rule_free(r);
         return p.rc;

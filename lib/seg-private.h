@@ -46,6 +46,10 @@ char *seg__strdup(const seg__alloc *a, const char *s);
 /* Length of the per-handle error message buffer. */
 #define SEG__ERR_LEN 256
 
+/* Length of the longest prefix of s[0..len) of at most max bytes that
+ * does not end inside a UTF-8 sequence. */
+size_t seg__utf8_prefix(const char *s, size_t len, size_t max);
+
 /* printf into a caller buffer (NULL or cap 0: nothing). Always terminates. */
 #if defined(__GNUC__)
 __attribute__((format(printf, 3, 4)))

@@ -248,7 +248,7 @@ SEG_API int32_t seg_tiers_load(seg_tiers **out, const char *text, size_t len,
 #define FAIL(t, code, ...)                                                                   \
     do {                                                                                     \
         char m_[2048];                                                                       \
-        snprintf(m_, sizeof m_, __VA_ARGS__);                                                \
+        seg__errf(m_, sizeof m_, __VA_ARGS__);                                               \
         seg__errf(err_buf, err_cap, "%s:%zu:%zu: %s", source, (t).line, (t).col, m_);        \
         rc = (code);                                                                         \
         goto fail;                                                                           \
@@ -280,6 +280,8 @@ SEG_API int32_t seg_tiers_load(seg_tiers **out, const char *text, size_t len,
             if (strcmp(s->t[i].id, id) == 0)
                 FAIL(tid, SEG_EPARSE, "'%s' is defined twice (first as tier %zu)", id, i);
         seg__token tname = seg__lex_next(&lx);
+        if (tname.kind == SEG__TOK_ERROR)
+            FAIL(tname, SEG_EPARSE, "%s", lx.error);
         if (tname.kind != SEG__TOK_STRING)
             FAIL(tname, SEG_EPARSE, "expected a \"display name\" after '%s'", id);
         if (seg__tok_text(&lx, &tname, name, sizeof name) > 256)
@@ -470,7 +472,7 @@ typedef struct set_exec {
 
 static void set_exec_fini(set_exec *x)
 {
-    if (x->when)
+    if (x->when && x->keep)
         for (size_t i = 0; i < x->s->n; i++) {
             seg__rule_exec_fini(&x->when[i]);
             seg__rule_exec_fini(&x->keep[i]);

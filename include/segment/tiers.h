@@ -191,18 +191,19 @@ SEG_API int32_t seg_tiers_apply(const seg_tiers *tiers, const seg_frame *frame,
  *
  * For row i in tier t > 0 the next tier is t - 1. Its `when` condition is
  * examined when it is a conjunction (`and`) of comparisons of the form
- * `column op constant` (op one of `< <= > >= ==`): for every such
+ * `column op constant` or `constant op column` (op one of `< <= > >= ==`)
+ * and `column between a and b` (taken as `>= a` and `<= b`): for every such
  * comparison the row fails, the gap is `constant - value` (positive: the
  * column must rise by that much; negative: fall). The output reports the
  * failing comparison with the largest relative gap |gap| / max(|constant|, 1)
  * (a failing comparison on a missing value counts as the largest; on a tie
  * the first in rule order wins) and the number of failing comparisons. The row is *critical* (临界) when
  * every failing comparison is within `critical` relative distance
- * (|gap| <= critical * |constant|) and no comparison fails on a missing
- * value. For a next tier whose condition is not such a conjunction
+ * (|gap| <= critical * |constant|), at least one fails, and none fails on
+ * a missing value. For a next tier whose condition is not such a conjunction
  * (it uses `or`, `not`, functions, arithmetic or text), no gap is reported
  * (column -1, gap NaN, count -1) and no row is critical. Rows in tier 0 or
- * #SEG_TIER_NONE get next tier -1 and no gap.
+ * #SEG_TIER_NONE get next tier -1, no gap and 0 failing comparisons.
  * @param tiers            A set.
  * @param frame            The frame the tiers were computed on.
  * @param tier             Tier per row (from seg_tiers_apply()).
@@ -230,9 +231,9 @@ SEG_API int32_t seg_tiers_gaps(const seg_tiers *tiers, const seg_frame *frame,
  * @brief Coverage check: whether a tier can never match.
  *
  * A tier is unreachable when an earlier tier matches every row it matches:
- * an earlier catch-all, or an earlier conjunction of `column op constant`
- * comparisons implied by this tier's own (decided per column by interval
- * containment). Unions of several earlier tiers are not considered, so a
+ * an earlier catch-all, or an earlier conjunction of comparisons with
+ * constants (as analysed by seg_tiers_gaps(), `between` included) implied
+ * by this tier's own (decided per column by interval containment). Unions of several earlier tiers are not considered, so a
  * result of -1 means "not shown unreachable".
  * @param tiers       A set.
  * @param tier        0..count-1.

@@ -77,7 +77,15 @@ SEG_API int32_t seg_rfm_save(const seg_rfm *model, char *buf, size_t cap, size_t
         return SEG_EINVAL;
     char text[4096];
     size_t len = 0;
-#define PUT(...) len += (size_t)snprintf(text + len, sizeof text - len, __VA_ARGS__)
+    /* The text is bounded (a fixed set of keys, at most 9 thresholds of at
+     * most 24 characters per dimension): about 1.5 KB. PUT never writes
+     * past the buffer; an overflow would be reported below. */
+#define PUT(...)                                                                              \
+    do {                                                                                      \
+        size_t at_ = len < sizeof text ? len : sizeof text - 1;                                \
+        int k_ = snprintf(text + at_, sizeof text - at_, __VA_ARGS__);                         \
+        len += k_ > 0 ? (size_t)k_ : 0;                                                       \
+    } while (0)
     PUT("libsegment-rfm %d\n", FORMAT_VERSION);
     size_t np;
     const seg__rfm_param_info *p = seg__rfm_param_table(&np);
@@ -100,6 +108,8 @@ SEG_API int32_t seg_rfm_save(const seg_rfm *model, char *buf, size_t cap, size_t
     }
     PUT("end\n");
 #undef PUT
+    if (len >= sizeof text)
+        return SEG_ERROR; /* cannot happen with the current format */
     *out_len = len;
     if (!buf)
         return SEG_OK;

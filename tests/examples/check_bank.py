@@ -518,16 +518,22 @@ def check_hand_cases(exe, tiers_dir, tmp):
                         seg = b[0]
                         break
                 seen.add(seg)
-                # between is not a simple comparison: no gap is reported.
-                nxt = "" if seg == "champions" else None
-                want.append([cid, seg, nxt])
+                want.append([cid, seg, {"r_score": r, "f_score": f, "m_score": m}])
     text += "missing_r,,5,5\n"
-    want.append(["missing_r", "others", None])
+    want.append(["missing_r", "others", {"r_score": NAN, "f_score": 5, "m_score": 5}])
     ids = [b[0] for b in boxes] + ["others"]
+    # tiers.h: "x between a and b" is analysed as x >= a and x <= b, in rule
+    # order (r, f, m), so gaps are reported towards the next higher box.
+    rules = [(b[0], [("r_score", ">=", b[1]), ("r_score", "<=", b[2]),
+                     ("f_score", ">=", b[3]), ("f_score", "<=", b[4]),
+                     ("m_score", ">=", b[5]), ("m_score", "<=", b[6])], None) for b in boxes]
+    rules.append(("others", None, None))
     rows = []
-    for cid, seg, nxt in want:
+    for cid, seg, vals in want:
         k = ids.index(seg)
-        rows.append([cid, seg, "", ids[k - 1] if k > 0 else "", "", "", "0"])
+        nxt, col, g, crit = gap_of(vals, rules, k, 0.10)
+        rows.append([cid, seg, "", ids[nxt] if nxt >= 0 else "", col or "", fmt_gap(g),
+                     str(crit)])
     expect(seen == set(ids), "rfm grid reaches every segment", sorted(set(ids) - seen))
     run_case(exe, tmp, "rfm_segments (125 score cells)", text,
              ["--rules", T("rfm_segments.tiers")], rows, ["(tier, 11 tiers)", "no tier is shadowed"])

@@ -514,41 +514,53 @@ SEG__HOT static void apply_block(const seg_tiers *tiers, set_exec *x, const int3
                                  size_t r0, size_t len, int32_t *out)
 {
     size_t nt = tiers->n;
+    int32_t catch_all = SEG_TIER_NONE;
     double w[B];
     for (size_t i = 0; i < len; i++)
         w[i] = -1.0;
     for (size_t k = 0; k < nt; k++) {
         double kk = (double)k + 1.0;
         if (!tiers->t[k].when) {
-            for (size_t i = 0; i < len; i++)
-                w[i] += ONE(w[i] < 0) * kk;
-            break; /* every row has a tier now */
+            /* Resolved in the integer pass below: a loop here does not
+             * vectorise (gcc keeps a data-dependent branch per row). */
+            catch_all = (int32_t)k;
+            break;
         }
         const double *m = seg__rule_exec_block(&x->when[k], r0, len);
         for (size_t i = 0; i < len; i++)
             w[i] += ONE(w[i] < 0) * m[i] * kk;
     }
+    for (size_t i = 0; i < len; i++) {
+        int32_t v = (int32_t)w[i];
+        out[i] = v < 0 ? catch_all : v;
+    }
     if (prev) {
         /* Rows that would drop below their previous tier stay while that
-         * tier's keep (or when) condition holds. */
+         * tier's keep (or when) condition holds. As unsigned, -1 (no tier)
+         * ranks below every tier. Branch-free so that the loops vectorise. */
+        const int32_t *p = prev + r0;
         for (size_t k = 0; k < nt; k++) {
             const seg__tier *t = &tiers->t[k];
             int32_t kk = (int32_t)k;
-            int any = 0;
-            for (size_t i = 0; i < len && !any; i++)
-                any = prev[r0 + i] == kk && (w[i] < 0 || w[i] > (double)kk);
+            int32_t any = 0;
+            for (size_t i = 0; i < len; i++)
+                any |= (p[i] == kk) & ((uint32_t)out[i] > (uint32_t)kk);
             if (!any)
                 continue;
             const double *m = !t->when ? NULL
                               : t->keep ? seg__rule_exec_block(&x->keep[k], r0, len)
                                         : seg__rule_exec_block(&x->when[k], r0, len);
-            for (size_t i = 0; i < len; i++)
-                if (prev[r0 + i] == kk && (w[i] < 0 || w[i] > (double)kk) && (!m || m[i] != 0))
-                    w[i] = (double)kk;
+            if (!m) {
+                for (size_t i = 0; i < len; i++)
+                    out[i] = (p[i] == kk) & ((uint32_t)out[i] > (uint32_t)kk) ? kk : out[i];
+            } else {
+                for (size_t i = 0; i < len; i++)
+                    out[i] = (p[i] == kk) & ((uint32_t)out[i] > (uint32_t)kk) & (m[i] != 0)
+                                 ? kk
+                                 : out[i];
+            }
         }
     }
-    for (size_t i = 0; i < len; i++)
-        out[i] = (int32_t)w[i];
 }
 
 SEG_API int32_t seg_tiers_apply(const seg_tiers *tiers, const seg_frame *frame,
@@ -561,7 +573,10 @@ SEG_API int32_t seg_tiers_apply(const seg_tiers *tiers, const seg_frame *frame,
     }
     size_t n = seg_frame_n_rows(frame), nt = tiers->n;
     if (prev) {
-        for (size_t i = 0; i < n; i++) {
+        uint32_t bad = 0; /* a reduction first: it vectorises, the search does not */
+        for (size_t i = 0; i < n; i++)
+            bad |= (uint32_t)prev[i] + 1u > (uint32_t)nt;
+        for (size_t i = 0; bad && i < n; i++) {
             if (prev[i] < -1 || prev[i] >= (int32_t)nt) {
                 seg__errf(err_buf, err_cap, "prev[%zu] = %d outside -1..%zu", i, (int)prev[i],
                           nt - 1);

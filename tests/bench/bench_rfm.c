@@ -45,45 +45,15 @@
 #include <string.h>
 #include <time.h>
 
-#define MAX_RUNS 1000
+#define BENCH_PROG "bench_rfm"
+#include "bench-common.h"
+
 #define N_BINS 5
 #define BASE_DAY INT64_C(19000) /* 2022-01-08 */
 #define SPAN_DAYS 730
 
 /* ------------------------------------------------------------------ */
-/* PRNG: splitmix64 (fixed seed, identical output on every platform)   */
-
-static uint64_t rng_state;
-
-static uint64_t rng_next(void)
-{
-    uint64_t z = (rng_state += UINT64_C(0x9E3779B97F4A7C15));
-    z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
-    z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
-    return z ^ (z >> 31);
-}
-
-/* Uniform in (0, 1]. */
-static double rng_unit(void)
-{
-    return ((double)(rng_next() >> 11) + 1.0) * 0x1.0p-53;
-}
-
-/* Uniform integer in [0, n). */
-static uint64_t rng_below(uint64_t n)
-{
-    return (uint64_t)(((rng_next() >> 32) * n) >> 32);
-}
-
-/* Approximately standard normal: Irwin-Hall sum of four 16-bit uniforms. */
-static double rng_normalish(void)
-{
-    uint64_t r = rng_next();
-    double s = (double)(r & 0xFFFF) + (double)((r >> 16) & 0xFFFF) +
-               (double)((r >> 32) & 0xFFFF) + (double)(r >> 48);
-    /* mean 4 * 32767.5, variance 4 * 65536^2 / 12 */
-    return (s - 131070.0) / (65536.0 / 1.7320508075688772);
-}
+/* Data (the PRNG itself is in bench-common.h)                          */
 
 /* Lognormal-ish amount rounded to cents, at least 0.01. */
 static double rng_money(double mu, double sigma)
@@ -95,125 +65,13 @@ static double rng_money(double mu, double sigma)
 /* ------------------------------------------------------------------ */
 /* Small helpers                                                        */
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static void *xmalloc(size_t size)
-{
-    void *p = malloc(size ? size : 1);
-    if (!p) {
-        fprintf(stderr, "bench_rfm: out of memory allocating %zu bytes\n", size);
-        exit(2);
-    }
-    /* Touch every page now so first-touch faults are not timed later. */
-    memset(p, 0, size);
-    return p;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median_of(const double *v, int n)
-{
-    double tmp[MAX_RUNS];
-    memcpy(tmp, v, (size_t)n * sizeof *tmp);
-    qsort(tmp, (size_t)n, sizeof *tmp, cmp_double);
-    return n % 2 ? tmp[n / 2] : 0.5 * (tmp[n / 2 - 1] + tmp[n / 2]);
-}
-
-static double min_of(const double *v, int n)
-{
-    double m = v[0];
-    for (int i = 1; i < n; i++)
-        m = v[i] < m ? v[i] : m;
-    return m;
-}
-
+/* Exits 1 when a call failed; the detail is err_buf, else the model's last
+ * error. */
 static void check(int32_t rc, const char *what, const seg_rfm *model, const char *err_buf)
 {
     if (rc == SEG_OK)
         return;
-    fprintf(stderr, "bench_rfm: %s failed: %s (%" PRId32 "): %s\n", what, seg_status_str(rc), rc,
-            err_buf ? err_buf : (model ? seg_rfm_last_error(model) : ""));
-    exit(1);
-}
-
-/* Sink for reference results so the compiler cannot drop the loops. */
-static volatile double sink;
-
-/* Plain sum of doubles with eight independent accumulators: a read of the
- * array at memory bandwidth, not at the latency of a dependent add chain. */
-static double sum_f64(const double *x, size_t n)
-{
-    double a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0;
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        a0 += x[i];
-        a1 += x[i + 1];
-        a2 += x[i + 2];
-        a3 += x[i + 3];
-        a4 += x[i + 4];
-        a5 += x[i + 5];
-        a6 += x[i + 6];
-        a7 += x[i + 7];
-    }
-    for (; i < n; i++)
-        a0 += x[i];
-    return ((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7));
-}
-
-static uint64_t sum_i64(const int64_t *x, size_t n)
-{
-    uint64_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
-    size_t i = 0;
-    for (; i + 4 <= n; i += 4) {
-        a0 += (uint64_t)x[i];
-        a1 += (uint64_t)x[i + 1];
-        a2 += (uint64_t)x[i + 2];
-        a3 += (uint64_t)x[i + 3];
-    }
-    for (; i < n; i++)
-        a0 += (uint64_t)x[i];
-    return a0 + a1 + a2 + a3;
-}
-
-static uint64_t sum_i32(const int32_t *x, size_t n)
-{
-    uint64_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
-    size_t i = 0;
-    for (; i + 4 <= n; i += 4) {
-        a0 += (uint32_t)x[i];
-        a1 += (uint32_t)x[i + 1];
-        a2 += (uint32_t)x[i + 2];
-        a3 += (uint32_t)x[i + 3];
-    }
-    for (; i < n; i++)
-        a0 += (uint32_t)x[i];
-    return a0 + a1 + a2 + a3;
-}
-
-static int write_raw(const char *dir, const char *name, const void *data, size_t bytes)
-{
-    char path[4096];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    FILE *f = fopen(path, "wb");
-    if (!f) {
-        fprintf(stderr, "bench_rfm: cannot open %s: %s\n", path, strerror(errno));
-        return -1;
-    }
-    size_t done = bytes ? fwrite(data, 1, bytes, f) : 0;
-    if (fclose(f) != 0 || done != bytes) {
-        fprintf(stderr, "bench_rfm: short write to %s\n", path);
-        return -1;
-    }
-    return 0;
+    bench_check(rc, what, err_buf ? err_buf : (model ? seg_rfm_last_error(model) : ""));
 }
 
 /* ------------------------------------------------------------------ */
@@ -223,7 +81,7 @@ struct result {
     const char *name;
     size_t rows;
     size_t input_bytes;
-    double t[MAX_RUNS];
+    double t[BENCH_MAX_RUNS];
     const double *floor_t; /* the floor's per-run times, or NULL */
 };
 
@@ -464,18 +322,7 @@ static void usage(FILE *f)
             "  --only fit|agg    run only the fit/score or only the aggregation part\n"
             "  --write-dir DIR   write the data and the library's outputs as raw files\n"
             "  --no-verify       skip the cross-check against independent computations\n",
-            MAX_RUNS);
-}
-
-static int parse_size(const char *s, size_t *out)
-{
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end); /* accepts 1e7 as well as 10000000 */
-    if (errno || end == s || *end || !(v >= 0) || v > 9e15 || v != floor(v))
-        return -1;
-    *out = (size_t)v;
-    return 0;
+            BENCH_MAX_RUNS);
 }
 
 int main(int argc, char **argv)
@@ -484,46 +331,22 @@ int main(int argc, char **argv)
     const char *only = NULL, *write_dir = NULL;
     int verify = 1;
 
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            usage(stdout);
-            return 0;
-        } else if (!strcmp(a, "--no-verify")) {
-            verify = 0;
-            continue;
-        }
-        if (!v) {
-            fprintf(stderr, "bench_rfm: unknown or incomplete option %s\n", a);
-            usage(stderr);
-            return 2;
-        }
-        int bad = 0;
-        if (!strcmp(a, "--customers"))
-            bad = parse_size(v, &n_cust);
-        else if (!strcmp(a, "--transactions"))
-            bad = parse_size(v, &n_tx);
-        else if (!strcmp(a, "--runs"))
-            bad = parse_size(v, &runs_z);
-        else if (!strcmp(a, "--seed"))
-            bad = parse_size(v, &seed_z);
-        else if (!strcmp(a, "--only"))
-            only = v, bad = strcmp(v, "fit") && strcmp(v, "agg");
-        else if (!strcmp(a, "--write-dir"))
-            write_dir = v;
-        else
-            bad = 1;
-        if (bad) {
-            fprintf(stderr, "bench_rfm: bad option %s %s\n", a, v);
-            usage(stderr);
-            return 2;
-        }
-        i++;
-    }
-    if (n_cust < 1 || n_cust > INT32_MAX || runs_z < 1 || runs_z > MAX_RUNS) {
+    static const char *const only_choices[] = {"fit", "agg", NULL};
+    const bench_opt opts[] = {
+        {"--customers", &n_cust, NULL, NULL},
+        {"--transactions", &n_tx, NULL, NULL},
+        {"--runs", &runs_z, NULL, NULL},
+        {"--seed", &seed_z, NULL, NULL},
+        {"--only", NULL, &only, only_choices},
+        {"--write-dir", NULL, &write_dir, NULL},
+        {NULL, NULL, NULL, NULL},
+    };
+    int status = bench_parse_args(argc, argv, opts, &verify, usage);
+    if (status >= 0)
+        return status;
+    if (n_cust < 1 || n_cust > INT32_MAX || runs_z < 1 || runs_z > BENCH_MAX_RUNS) {
         fprintf(stderr, "bench_rfm: need 1 <= customers <= %d and 1 <= runs <= %d\n", INT32_MAX,
-                MAX_RUNS);
+                BENCH_MAX_RUNS);
         return 2;
     }
     int runs = (int)runs_z;

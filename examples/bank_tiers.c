@@ -17,6 +17,7 @@
 #include <segment/segment.h>
 
 #include "csv.h"
+#include "util.h"
 
 #include <errno.h>
 #include <math.h>
@@ -28,8 +29,9 @@
 #define PROG "bank_tiers"
 #define MAX_PREV_WARNINGS 20
 #define MAX_RULES_BYTES (16L * 1024 * 1024)
+#define MAX_NUMBER_LEN 79 /* longest number accepted in the CSV, in bytes */
 
-enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
+const char prog_name[] = PROG;
 
 static const char usage_text[] =
     "Usage: bank_tiers --rules TIERS.txt [OPTIONS] CUSTOMERS.csv\n"
@@ -87,20 +89,6 @@ struct options {
     double critical;
 };
 
-static void usage_error(const char *msg, const char *arg)
-{
-    if (arg != NULL)
-        fprintf(stderr, PROG ": %s '%s'\n", msg, arg);
-    else
-        fprintf(stderr, PROG ": %s\n", msg);
-    fprintf(stderr, "Run '" PROG " --help' for usage.\n");
-}
-
-static int option_is(const char *arg, size_t len, const char *name)
-{
-    return strlen(name) == len && strncmp(arg, name, len) == 0;
-}
-
 /* Returns EXIT_OK (with *help set for --help) or EXIT_USAGE. */
 static int parse_args(int argc, char **argv, struct options *opt, int *help)
 {
@@ -114,16 +102,15 @@ static int parse_args(int argc, char **argv, struct options *opt, int *help)
     *help = 0;
     for (i = 1; i < argc; i++) {
         const char *arg = argv[i];
-        const char *eq, *value;
-        size_t name_len, k;
-        int known = 0;
+        const char *value = NULL;
+        size_t name_len = 0;
 
         if (strcmp(arg, "--") == 0 || arg[0] != '-' || arg[1] == '\0') {
             int j = strcmp(arg, "--") == 0 ? i + 1 : i;
             int last = strcmp(arg, "--") == 0 ? argc - 1 : i; /* "--": the rest is input */
             for (; j <= last; j++) {
                 if (opt->input != NULL) {
-                    usage_error("more than one CUSTOMERS.csv:", argv[j]);
+                    error_hint("more than one CUSTOMERS.csv:", argv[j]);
                     return EXIT_USAGE;
                 }
                 opt->input = argv[j];
@@ -136,25 +123,11 @@ static int parse_args(int argc, char **argv, struct options *opt, int *help)
             *help = 1;
             return EXIT_OK;
         }
-        eq = strchr(arg, '=');
-        name_len = eq != NULL ? (size_t)(eq - arg) : strlen(arg);
-        for (k = 0; k < sizeof with_value / sizeof with_value[0]; k++)
-            if (option_is(arg, name_len, with_value[k]))
-                known = 1;
-        if (!known) {
-            usage_error("unknown option", arg);
+        if (option_value(argc, argv, &i, with_value, sizeof with_value / sizeof with_value[0],
+                         error_hint, &name_len, &value) != EXIT_OK)
             return EXIT_USAGE;
-        }
-        if (eq != NULL) {
-            value = eq + 1;
-        } else if (i + 1 < argc) {
-            value = argv[++i];
-        } else {
-            usage_error("missing value for option", arg);
-            return EXIT_USAGE;
-        }
         if (value[0] == '\0') {
-            usage_error("empty value for option", arg);
+            error_hint("empty value for option", arg);
             return EXIT_USAGE;
         }
         if (option_is(arg, name_len, "--rules")) {
@@ -173,7 +146,7 @@ static int parse_args(int argc, char **argv, struct options *opt, int *help)
             errno = 0;
             v = strtod(value, &end);
             if (end == value || *end != '\0' || errno != 0 || !isfinite(v) || v < 0) {
-                usage_error("--critical needs a number >= 0 (e.g. 0.10), got", value);
+                error_hint("--critical needs a number >= 0 (e.g. 0.10), got", value);
                 return EXIT_USAGE;
             }
             opt->critical = v;
@@ -181,11 +154,11 @@ static int parse_args(int argc, char **argv, struct options *opt, int *help)
         }
     }
     if (opt->rules_path == NULL) {
-        usage_error("missing --rules TIERS.txt", NULL);
+        error_hint("missing --rules TIERS.txt", NULL);
         return EXIT_USAGE;
     }
     if (opt->input == NULL) {
-        usage_error("missing CUSTOMERS.csv", NULL);
+        error_hint("missing CUSTOMERS.csv", NULL);
         return EXIT_USAGE;
     }
     return EXIT_OK;
@@ -255,21 +228,6 @@ static void state_free(struct state *st)
         fclose(st->out);
 }
 
-static int out_of_memory(void)
-{
-    fprintf(stderr, PROG ": out of memory\n");
-    return EXIT_FAIL;
-}
-
-static int lib_error(const char *what, int32_t rc, const char *detail)
-{
-    if (detail != NULL && detail[0] != '\0')
-        fprintf(stderr, PROG ": %s: %s: %s\n", what, seg_status_str(rc), detail);
-    else
-        fprintf(stderr, PROG ": %s: %s\n", what, seg_status_str(rc));
-    return EXIT_FAIL;
-}
-
 /* ------------------------------------------------------------------------ */
 /* Customer ids                                                             */
 
@@ -278,14 +236,6 @@ static const char *id_at(const struct state *st, size_t row, size_t *len)
     if (len != NULL)
         *len = st->id_len[row];
     return st->id_text + st->id_off[row];
-}
-
-static int compare_bytes(const char *a, size_t la, const char *b, size_t lb)
-{
-    int c = memcmp(a, b, la < lb ? la : lb);
-    if (c != 0)
-        return c;
-    return la < lb ? -1 : la > lb;
 }
 
 /* qsort() has no context argument: the table being sorted. */
@@ -346,56 +296,15 @@ static size_t find_id(const struct state *st, const char *id, size_t len)
 
 static int add_id(struct state *st, const char *id, size_t len, size_t row)
 {
-    while (st->id_text_cap - st->id_text_len < len + 1) {
-        size_t cap = st->id_text_cap ? st->id_text_cap * 2 : 16384;
-        char *p = realloc(st->id_text, cap);
-        if (p == NULL)
-            return -1;
-        st->id_text = p;
-        st->id_text_cap = cap;
-    }
-    memcpy(st->id_text + st->id_text_len, id, len);
-    st->id_text[st->id_text_len + len] = '\0';
-    st->id_off[row] = st->id_text_len;
+    if (text_append(&st->id_text, &st->id_text_len, &st->id_text_cap, id, len,
+                    &st->id_off[row]) != 0)
+        return -1;
     st->id_len[row] = len;
-    st->id_text_len += len + 1;
     return 0;
 }
 
 /* ------------------------------------------------------------------------ */
 /* Reading CUSTOMERS.csv                                                    */
-
-/* An empty or blank field is missing (NaN); otherwise a finite number. */
-static int parse_value(const char *s, size_t len, double *out)
-{
-    char tmp[80];
-    char *end;
-    size_t i;
-    double v;
-
-    while (len > 0 && (*s == ' ' || *s == '\t')) {
-        s++;
-        len--;
-    }
-    while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\t'))
-        len--;
-    if (len == 0) {
-        *out = NAN;
-        return 0;
-    }
-    if (len >= sizeof tmp)
-        return -1;
-    for (i = 0; i < len; i++)
-        if (s[i] == '\0' || strchr("0123456789+-.eE", s[i]) == NULL)
-            return -1;
-    memcpy(tmp, s, len);
-    tmp[len] = '\0';
-    v = strtod(tmp, &end);
-    if (end != tmp + len || !isfinite(v))
-        return -1;
-    *out = v;
-    return 0;
-}
 
 static int read_header(struct state *st, const char *path)
 {
@@ -515,7 +424,11 @@ static int read_customers(struct state *st, const char *path)
         for (k = 0; k < st->n_cols; k++) {
             size_t vlen;
             const char *v = csv_field(st->csv, st->cols[k].field, &vlen);
-            if (parse_value(v, vlen, &st->cols[k].data[st->n]) != 0) {
+            double *cell = &st->cols[k].data[st->n];
+            int status = parse_number(v, vlen, MAX_NUMBER_LEN, cell);
+            if (status > 0) {
+                *cell = NAN; /* an empty or blank field is a missing value */
+            } else if (status < 0) {
                 fprintf(stderr,
                         PROG ": %s:%ld: column '%s': bad value '%s' (expected a number, or an "
                              "empty field for a missing value)\n",
@@ -796,58 +709,6 @@ static int compute(struct state *st, const struct options *opt)
 /* ------------------------------------------------------------------------ */
 /* Output                                                                   */
 
-/* Terminal columns taken by UTF-8 text: 2 for East Asian wide characters. */
-static size_t display_width(const char *s)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    size_t w = 0;
-    while (*p != '\0') {
-        unsigned long cp;
-        int extra, i;
-        if (*p < 0x80) {
-            cp = *p;
-            extra = 0;
-        } else if ((*p & 0xE0) == 0xC0) {
-            cp = *p & 0x1Fu;
-            extra = 1;
-        } else if ((*p & 0xF0) == 0xE0) {
-            cp = *p & 0x0Fu;
-            extra = 2;
-        } else if ((*p & 0xF8) == 0xF0) {
-            cp = *p & 0x07u;
-            extra = 3;
-        } else {
-            p++;
-            w++;
-            continue;
-        }
-        p++;
-        for (i = 0; i < extra && (*p & 0xC0) == 0x80; i++, p++)
-            cp = (cp << 6) | (*p & 0x3Fu);
-        if ((cp >= 0x1100 && cp <= 0x115F) || (cp >= 0x2E80 && cp <= 0xA4CF) ||
-            (cp >= 0xAC00 && cp <= 0xD7A3) || (cp >= 0xF900 && cp <= 0xFAFF) ||
-            (cp >= 0xFE30 && cp <= 0xFE4F) || (cp >= 0xFF00 && cp <= 0xFF60) ||
-            (cp >= 0xFFE0 && cp <= 0xFFE6) || (cp >= 0x20000 && cp <= 0x3FFFD))
-            w += 2;
-        else
-            w += 1;
-    }
-    return w;
-}
-
-static void print_left(const char *s, size_t width)
-{
-    size_t w = display_width(s);
-    fputs(s, stdout);
-    while (w++ < width)
-        putchar(' ');
-}
-
-static double percent(double part, double total)
-{
-    return total != 0.0 ? 100.0 * part / total : 0.0;
-}
-
 static const char *label_id(const seg_tiers *set, int32_t k)
 {
     return k == SEG_TIER_NONE ? "(none)" : seg_tiers_id(set, k);
@@ -1101,34 +962,6 @@ static int print_migration(const struct state *st)
            "still in it; downgrade: now lower.\n");
     free(col_w);
     return EXIT_OK;
-}
-
-static void write_csv_text(FILE *fp, const char *s, size_t len)
-{
-    size_t i;
-    int quote = 0;
-    for (i = 0; i < len; i++)
-        if (s[i] == ',' || s[i] == '"' || s[i] == '\n' || s[i] == '\r')
-            quote = 1;
-    if (!quote) {
-        fwrite(s, 1, len, fp);
-        return;
-    }
-    putc('"', fp);
-    for (i = 0; i < len; i++) {
-        if (s[i] == '"')
-            putc('"', fp);
-        putc(s[i], fp);
-    }
-    putc('"', fp);
-}
-
-/* 15 significant digits: what a double holds reliably in decimal, so
- * 50000 - 14569.77 prints as 35430.23, not 35430.229999999996. */
-static void write_csv_double(FILE *fp, double v)
-{
-    if (!isnan(v))
-        fprintf(fp, "%.15g", v);
 }
 
 static void write_csv_id(FILE *fp, const seg_tiers *set, int32_t k)

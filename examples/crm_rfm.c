@@ -13,9 +13,9 @@
 #include <segment/segment.h>
 
 #include "csv.h"
+#include "util.h"
 
 #include <errno.h>
-#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,8 +23,9 @@
 
 #define PROG "crm_rfm"
 #define WINBACK_TOP 10
+#define MAX_NUMBER_LEN 63 /* longest number accepted in the CSV, in bytes */
 
-enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
+const char prog_name[] = PROG;
 
 static const char usage_text[] =
     "Usage: crm_rfm [OPTIONS] INPUT.csv\n"
@@ -123,17 +124,8 @@ static int lookup_name(const struct name_value *table, size_t n, const char *nam
 /* Prints "crm_rfm: MSG 'ARG'" (ARG may be NULL) and the usage, on stderr. */
 static void usage_error(const char *msg, const char *arg)
 {
-    if (arg != NULL)
-        fprintf(stderr, PROG ": %s '%s'\n", msg, arg);
-    else
-        fprintf(stderr, PROG ": %s\n", msg);
+    print_error(msg, arg);
     fputs(usage_text, stderr);
-}
-
-/* Prints "crm_rfm: MSG 'ARG'" and a hint, on stderr. */
-static void value_error(const char *msg, const char *arg)
-{
-    fprintf(stderr, PROG ": %s '%s'\nRun '" PROG " --help' for usage.\n", msg, arg);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -218,38 +210,6 @@ static int parse_date(const char *s, size_t len, int64_t *out)
     if (y < 1 || m < 1 || m > 12 || d < 1 || d > days_in_month(y, (int)m))
         return -1;
     *out = days_from_civil(y, (int)m, (int)d);
-    return 0;
-}
-
-/* ------------------------------------------------------------------------ */
-/* Numbers                                                                  */
-
-/* A finite decimal number, surrounding blanks allowed. */
-static int parse_number(const char *s, size_t len, double *out)
-{
-    char tmp[64];
-    char *end;
-    size_t i;
-    double v;
-
-    while (len > 0 && (*s == ' ' || *s == '\t')) {
-        s++;
-        len--;
-    }
-    while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\t'))
-        len--;
-    if (len == 0 || len >= sizeof tmp)
-        return -1;
-    for (i = 0; i < len; i++) {
-        if (strchr("0123456789+-.eE", s[i]) == NULL || s[i] == '\0')
-            return -1;
-    }
-    memcpy(tmp, s, len);
-    tmp[len] = '\0';
-    v = strtod(tmp, &end);
-    if (end != tmp + len || !isfinite(v))
-        return -1;
-    *out = v;
     return 0;
 }
 
@@ -344,19 +304,9 @@ static int ids_intern(id_table *t, const char *s, size_t len, int32_t *out_idx, 
         t->len = p;
         t->cap = cap;
     }
-    while (t->text_cap - t->text_len < len + 1) {
-        size_t cap = t->text_cap ? t->text_cap * 2 : 16384;
-        char *p = realloc(t->text, cap);
-        if (p == NULL)
-            return -1;
-        t->text = p;
-        t->text_cap = cap;
-    }
-    memcpy(t->text + t->text_len, s, len);
-    t->text[t->text_len + len] = '\0';
-    t->off[t->n] = t->text_len;
+    if (text_append(&t->text, &t->text_len, &t->text_cap, s, len, &t->off[t->n]) != 0)
+        return -1;
     t->len[t->n] = len;
-    t->text_len += len + 1;
     t->slots[j] = (int32_t)t->n;
     *out_idx = (int32_t)t->n;
     *out_new = 1;
@@ -413,20 +363,6 @@ static void state_free(struct state *st)
         fclose(st->scores);
 }
 
-static int out_of_memory(void)
-{
-    fprintf(stderr, PROG ": out of memory\n");
-    return EXIT_FAIL;
-}
-
-static int compare_ids(const char *a, size_t la, const char *b, size_t lb)
-{
-    int c = memcmp(a, b, la < lb ? la : lb);
-    if (c != 0)
-        return c;
-    return la < lb ? -1 : la > lb;
-}
-
 struct sort_row {
     const char *id;
     size_t id_len;
@@ -436,7 +372,7 @@ struct sort_row {
 static int compare_sort_rows(const void *pa, const void *pb)
 {
     const struct sort_row *a = pa, *b = pb;
-    return compare_ids(a->id, a->id_len, b->id, b->id_len);
+    return compare_bytes(a->id, a->id_len, b->id, b->id_len);
 }
 
 /*
@@ -611,7 +547,7 @@ static int read_orders(struct state *st, const struct options *opt)
             return bad_value(st->csv, path, "customer_id", id, "a non-empty id");
         if (parse_date(date, ldate, &day) != 0)
             return bad_value(st->csv, path, "order_date", date, "a date YYYY-MM-DD");
-        if (parse_number(rev, lrev, &amount) != 0)
+        if (parse_number(rev, lrev, MAX_NUMBER_LEN, &amount) != 0)
             return bad_value(st->csv, path, "revenue", rev, "a finite number");
         if (opt->as_of_text != NULL && day > opt->as_of) {
             fprintf(stderr, PROG ": %s:%ld: order_date %s is after the analysis date %s\n", path,
@@ -671,7 +607,8 @@ static int read_customers(struct state *st, const struct options *opt)
         if (len[0] == 0)
             return bad_value(st->csv, path, "customer_id", field[0], "a non-empty id");
         for (i = 1; i < 4; i++) {
-            if (parse_number(field[i], len[i], &v[i - 1]) != 0 || (i < 3 && v[i - 1] < 0))
+            if (parse_number(field[i], len[i], MAX_NUMBER_LEN, &v[i - 1]) != 0 ||
+                (i < 3 && v[i - 1] < 0))
                 return bad_value(st->csv, path, cols[i], field[i],
                                  i < 3 ? "a finite number >= 0" : "a finite number");
         }
@@ -719,15 +656,6 @@ static int read_customers(struct state *st, const struct options *opt)
 
 /* ------------------------------------------------------------------------ */
 /* Library calls                                                            */
-
-static int lib_error(const char *what, int32_t rc, const char *detail)
-{
-    if (detail != NULL && detail[0] != '\0')
-        fprintf(stderr, PROG ": %s: %s: %s\n", what, seg_status_str(rc), detail);
-    else
-        fprintf(stderr, PROG ": %s: %s\n", what, seg_status_str(rc));
-    return EXIT_FAIL;
-}
 
 static int build_model(struct state *st, const struct options *opt)
 {
@@ -783,62 +711,10 @@ static int run_analysis(struct state *st, const struct options *opt)
 /* ------------------------------------------------------------------------ */
 /* Output                                                                   */
 
-/* Terminal columns taken by UTF-8 text: 2 for East Asian wide characters. */
-static size_t display_width(const char *s)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    size_t w = 0;
-    while (*p != '\0') {
-        unsigned long cp;
-        int extra, i;
-        if (*p < 0x80) {
-            cp = *p;
-            extra = 0;
-        } else if ((*p & 0xE0) == 0xC0) {
-            cp = *p & 0x1F;
-            extra = 1;
-        } else if ((*p & 0xF0) == 0xE0) {
-            cp = *p & 0x0F;
-            extra = 2;
-        } else if ((*p & 0xF8) == 0xF0) {
-            cp = *p & 0x07;
-            extra = 3;
-        } else {
-            p++;
-            w++;
-            continue;
-        }
-        p++;
-        for (i = 0; i < extra && (*p & 0xC0) == 0x80; i++, p++)
-            cp = (cp << 6) | (*p & 0x3F);
-        if ((cp >= 0x1100 && cp <= 0x115F) || (cp >= 0x2E80 && cp <= 0xA4CF) ||
-            (cp >= 0xAC00 && cp <= 0xD7A3) || (cp >= 0xF900 && cp <= 0xFAFF) ||
-            (cp >= 0xFE30 && cp <= 0xFE4F) || (cp >= 0xFF00 && cp <= 0xFF60) ||
-            (cp >= 0xFFE0 && cp <= 0xFFE6) || (cp >= 0x20000 && cp <= 0x3FFFD))
-            w += 2;
-        else
-            w += 1;
-    }
-    return w;
-}
-
-static void print_left(const char *s, size_t width)
-{
-    size_t w = display_width(s);
-    fputs(s, stdout);
-    while (w++ < width)
-        putchar(' ');
-}
-
 static const char *segment_label(const struct state *st, int32_t seg)
 {
     const char *name = seg == SEG_SEGMENT_NONE ? NULL : seg_rfm_scheme_name(st->scheme, seg);
     return name != NULL ? name : "(not scored)";
-}
-
-static double share(double part, double total)
-{
-    return total != 0.0 ? 100.0 * part / total : 0.0;
 }
 
 static int print_summary(const struct state *st, const struct options *opt)
@@ -887,8 +763,8 @@ static int print_summary(const struct state *st, const struct options *opt)
             break;
         print_left(segment_label(st, i < n_seg ? (int32_t)i : SEG_SEGMENT_NONE), width);
         printf("  %9zu  %6.1f%%  %14.2f  %6.1f%%\n", count[i],
-               share((double)count[i], (double)st->n_customers), revenue[i],
-               share(revenue[i], total_revenue));
+               percent((double)count[i], (double)st->n_customers), revenue[i],
+               percent(revenue[i], total_revenue));
     }
     print_left("Total", width);
     printf("  %9zu  %6.1f%%  %14.2f  %6.1f%%\n", st->n_customers, 100.0, total_revenue,
@@ -912,7 +788,7 @@ static int compare_winback(const void *pa, const void *pb)
         return a->monetary > b->monetary ? -1 : 1;
     if (a->frequency != b->frequency)
         return a->frequency > b->frequency ? -1 : 1;
-    return compare_ids(a->id, a->id_len, b->id, b->id_len);
+    return compare_bytes(a->id, a->id_len, b->id, b->id_len);
 }
 
 static int print_winback(const struct state *st, const struct options *opt)
@@ -972,33 +848,6 @@ static int print_winback(const struct state *st, const struct options *opt)
     return EXIT_OK;
 }
 
-static void write_csv_text(FILE *fp, const char *s, size_t len)
-{
-    size_t i;
-    int quote = 0;
-    for (i = 0; i < len; i++) {
-        if (s[i] == ',' || s[i] == '"' || s[i] == '\n' || s[i] == '\r')
-            quote = 1;
-    }
-    if (!quote) {
-        fwrite(s, 1, len, fp);
-        return;
-    }
-    putc('"', fp);
-    for (i = 0; i < len; i++) {
-        if (s[i] == '"')
-            putc('"', fp);
-        putc(s[i], fp);
-    }
-    putc('"', fp);
-}
-
-static void write_csv_number(FILE *fp, double v)
-{
-    if (!isnan(v))
-        fprintf(fp, "%.15g", v);
-}
-
 static int write_scores(struct state *st, const char *path)
 {
     size_t i;
@@ -1018,11 +867,11 @@ static int write_scores(struct state *st, const char *path)
         const char *id = ids_get(&st->ids, st->order[i], &id_len);
         write_csv_text(st->scores, id, id_len);
         putc(',', st->scores);
-        write_csv_number(st->scores, st->recency[i]);
+        write_csv_double(st->scores, st->recency[i]);
         putc(',', st->scores);
-        write_csv_number(st->scores, st->frequency[i]);
+        write_csv_double(st->scores, st->frequency[i]);
         putc(',', st->scores);
-        write_csv_number(st->scores, st->monetary[i]);
+        write_csv_double(st->scores, st->monetary[i]);
         fprintf(st->scores, ",%d,%d,%d,%d,", (int)st->r[i], (int)st->f[i], (int)st->m[i],
                 (int)st->cell[i]);
         if (st->segment[i] != SEG_SEGMENT_NONE) {
@@ -1045,12 +894,6 @@ static int write_scores(struct state *st, const char *path)
 /* ------------------------------------------------------------------------ */
 /* main                                                                     */
 
-/* Whether the first `len` bytes of `arg` are exactly the option `name`. */
-static int option_is(const char *arg, size_t len, const char *name)
-{
-    return strlen(name) == len && strncmp(arg, name, len) == 0;
-}
-
 /* Returns EXIT_OK, or an exit status (EXIT_OK with *help set for --help). */
 static int parse_args(int argc, char **argv, struct options *opt, int *help)
 {
@@ -1068,12 +911,9 @@ static int parse_args(int argc, char **argv, struct options *opt, int *help)
     for (i = 1; i < argc; i++) {
         const char *arg = argv[i];
         const char *value = NULL;
-        const char *eq;
-        size_t name_len;
+        size_t name_len = 0;
         static const char *const with_value[] = {"--as-of", "--bins", "--binning", "--scheme",
                                                  "--scores"};
-        size_t k;
-        int takes_value = 0;
 
         if (strcmp(arg, "--") == 0) {
             for (i++; i < argc; i++) {
@@ -1101,28 +941,13 @@ static int parse_args(int argc, char **argv, struct options *opt, int *help)
             opt->customer_level = 1;
             continue;
         }
-        eq = strchr(arg, '=');
-        name_len = eq != NULL ? (size_t)(eq - arg) : strlen(arg);
-        for (k = 0; k < sizeof with_value / sizeof with_value[0]; k++) {
-            if (option_is(arg, name_len, with_value[k]))
-                takes_value = 1;
-        }
-        if (!takes_value) {
-            usage_error("unknown option", arg);
+        if (option_value(argc, argv, &i, with_value, sizeof with_value / sizeof with_value[0],
+                         usage_error, &name_len, &value) != EXIT_OK)
             return EXIT_USAGE;
-        }
-        if (eq != NULL) {
-            value = eq + 1;
-        } else if (i + 1 < argc) {
-            value = argv[++i];
-        } else {
-            usage_error("missing value for option", arg);
-            return EXIT_USAGE;
-        }
 
         if (option_is(arg, name_len, "--as-of")) {
             if (parse_date(value, strlen(value), &opt->as_of) != 0) {
-                value_error("--as-of needs a date YYYY-MM-DD, got", value);
+                error_hint("--as-of needs a date YYYY-MM-DD, got", value);
                 return EXIT_USAGE;
             }
             opt->as_of_text = value;
@@ -1131,10 +956,10 @@ static int parse_args(int argc, char **argv, struct options *opt, int *help)
             long v = strtol(value, &end, 10);
             (void)seg_rfm_param_bounds(SEG_RFM_PARAM_R_BINS, &lo, &hi);
             if (end == value || *end != '\0' || v < lo || v > hi) {
-                fprintf(stderr,
-                        PROG ": --bins must be an integer from %lld to %lld, got '%s'\n"
-                             "Run '" PROG " --help' for usage.\n",
-                        (long long)lo, (long long)hi, value);
+                char msg[96];
+                snprintf(msg, sizeof msg, "--bins must be an integer from %lld to %lld, got",
+                         (long long)lo, (long long)hi);
+                error_hint(msg, value);
                 return EXIT_USAGE;
             }
             opt->bins = v;
@@ -1142,8 +967,8 @@ static int parse_args(int argc, char **argv, struct options *opt, int *help)
         } else if (option_is(arg, name_len, "--binning")) {
             if (lookup_name(binning_names, sizeof binning_names / sizeof binning_names[0], value,
                             &opt->binning) != 0) {
-                value_error("--binning must be r-compatible, rank, ties, mean or median, got",
-                            value);
+                error_hint("--binning must be r-compatible, rank, ties, mean or median, got",
+                           value);
                 return EXIT_USAGE;
             }
             opt->binning_name = value;
@@ -1151,7 +976,7 @@ static int parse_args(int argc, char **argv, struct options *opt, int *help)
         } else if (option_is(arg, name_len, "--scheme")) {
             if (lookup_name(scheme_names, sizeof scheme_names / sizeof scheme_names[0], value,
                             &opt->scheme) != 0) {
-                value_error("--scheme must be rfm10, rfgrid or classic8, got", value);
+                error_hint("--scheme must be rfm10, rfgrid or classic8, got", value);
                 return EXIT_USAGE;
             }
             opt->scheme_name = value;

@@ -12,7 +12,7 @@
 #     into the build tree;
 #   - libsegment.a and pkgconfig/libsegment.pc (Version: VERSION);
 #   - tests/abi/link-smoke.c and, when present, examples/crm_rfm.c (with the
-#     example's own csv.c) compile and link with ONLY
+#     examples' own csv.c and util.c) compile and link with ONLY
 #     `pkg-config --cflags --libs libsegment` pointed at the staged tree, and
 #     run with LD_LIBRARY_PATH at the staged lib dir, resolving libsegment
 #     from there;
@@ -228,7 +228,11 @@ fi
 example=$src/examples/crm_rfm.c
 if [ -f "$example" ]; then
     ex_src="$example"
-    [ -f "$src/examples/csv.c" ] && ex_src="$ex_src $src/examples/csv.c"
+    for helper in csv.c util.c; do
+        if [ -f "$src/examples/$helper" ]; then
+            ex_src="$ex_src $src/examples/$helper"
+        fi
+    done
     # shellcheck disable=SC2086
     if $CC -std=c11 -Wall -Wextra $san $cflags -o "$work/crm_rfm" $ex_src $libs > "$work/cc.log" 2>&1; then
         ok "examples/crm_rfm.c compiles and links with pkg-config flags only"

@@ -12,8 +12,6 @@
 #include "test-main.h"
 
 #define NC_MAX 16
-#define CANARY_DBL (-12345.678)
-#define CANARY_U8 0xA5
 
 typedef struct agg {
     double rec[NC_MAX], freq[NC_MAX], mon[NC_MAX], ten[NC_MAX];

@@ -258,21 +258,39 @@ static void free_table(rfm_table *t)
     free(t->cell);
 }
 
+/* The orders data, a default model and its rfm_table_order. */
+typedef struct orders_run {
+    orders o;
+    seg_rfm *m;
+    rfm_table t;
+} orders_run;
+
+static void orders_run_open(orders_run *run)
+{
+    load_orders(&run->o);
+    run->m = NULL;
+    ck_assert_int_eq(seg_rfm_new(&run->m, NULL), SEG_OK);
+    rfm_table_order(&run->o, run->m, &run->t);
+}
+
+static void orders_run_close(orders_run *run)
+{
+    free_table(&run->t);
+    seg_rfm_free(run->m);
+    free_orders(&run->o);
+}
+
 /* rfm's test-rfm-table.R: sum(transaction_count) == 4906; README: 995
  * customers. */
 START_TEST(test_orders_counts)
 {
-    orders o;
-    load_orders(&o);
-    ck_assert_uint_eq(o.n_rows, 4906);
-    ck_assert_uint_eq(o.n_cust, 995);
-    seg_rfm *m = NULL;
-    ck_assert_int_eq(seg_rfm_new(&m, NULL), SEG_OK);
-    rfm_table t;
-    rfm_table_order(&o, m, &t);
+    orders_run run;
+    orders_run_open(&run);
+    ck_assert_uint_eq(run.o.n_rows, 4906);
+    ck_assert_uint_eq(run.o.n_cust, 995);
     double total = 0;
-    for (size_t i = 0; i < o.n_cust; i++)
-        total += t.freq[i];
+    for (size_t i = 0; i < run.o.n_cust; i++)
+        total += run.t.freq[i];
     ck_assert_double_eq(total, 4906);
 
     /* The same with rfm's custom thresholds (test-rfm-table.R): recency
@@ -280,28 +298,26 @@ START_TEST(test_orders_counts)
      * transaction count is unchanged and the scores are R's [lower, upper)
      * bins over those thresholds. */
     const double tr[4] = {115, 181, 297, 482}, tf[4] = {4, 5, 6, 8}, tm[4] = {256, 382, 506, 666};
-    ck_assert_int_eq(seg_rfm_set_thresholds(m, SEG_RFM_R, tr, 4), SEG_OK);
-    ck_assert_int_eq(seg_rfm_set_thresholds(m, SEG_RFM_F, tf, 4), SEG_OK);
-    ck_assert_int_eq(seg_rfm_set_thresholds(m, SEG_RFM_M, tm, 4), SEG_OK);
-    int32_t *r = malloc(o.n_cust * sizeof *r), *f = malloc(o.n_cust * sizeof *f);
+    ck_assert_int_eq(seg_rfm_set_thresholds(run.m, SEG_RFM_R, tr, 4), SEG_OK);
+    ck_assert_int_eq(seg_rfm_set_thresholds(run.m, SEG_RFM_F, tf, 4), SEG_OK);
+    ck_assert_int_eq(seg_rfm_set_thresholds(run.m, SEG_RFM_M, tm, 4), SEG_OK);
+    int32_t *r = malloc(run.o.n_cust * sizeof *r), *f = malloc(run.o.n_cust * sizeof *f);
     ck_assert(r && f);
-    ck_assert_int_eq(seg_rfm_score(m, t.rec, t.freq, t.mon, o.n_cust, r, f, NULL, NULL, NULL, NULL,
-                                   0),
+    ck_assert_int_eq(seg_rfm_score(run.m, run.t.rec, run.t.freq, run.t.mon, run.o.n_cust, r, f,
+                                   NULL, NULL, NULL, NULL, 0),
                      SEG_OK);
-    for (size_t i = 0; i < o.n_cust; i++) {
+    for (size_t i = 0; i < run.o.n_cust; i++) {
         int32_t br = 1, bf = 1;
         for (int j = 0; j < 4; j++) {
-            br += tr[j] <= t.rec[i];
-            bf += tf[j] <= t.freq[i];
+            br += tr[j] <= run.t.rec[i];
+            bf += tf[j] <= run.t.freq[i];
         }
         ck_assert_int_eq(r[i], 6 - br);
         ck_assert_int_eq(f[i], bf);
     }
     free(r);
     free(f);
-    free_table(&t);
-    seg_rfm_free(m);
-    free_orders(&o);
+    orders_run_close(&run);
 }
 END_TEST
 
@@ -311,28 +327,22 @@ END_TEST
  * recency 115 181 297.4 482, frequency 4 5 6 8, monetary 255.8 382 506.4 666. */
 START_TEST(test_orders_thresholds)
 {
-    orders o;
-    load_orders(&o);
-    seg_rfm *m = NULL;
-    ck_assert_int_eq(seg_rfm_new(&m, NULL), SEG_OK);
-    rfm_table t;
-    rfm_table_order(&o, m, &t);
+    orders_run run;
+    orders_run_open(&run);
     static const double want[3][4] = {
         {115, 181, 297.4, 482}, {4, 5, 6, 8}, {255.8, 382, 506.4, 666}};
     static const double doc[3][4] = {{115, 181, 297, 482}, {4, 5, 6, 8}, {256, 382, 506, 666}};
     for (int32_t d = 0; d < 3; d++) {
         double got[SEG_RFM_MAX_BINS];
         size_t n = 0;
-        ck_assert_int_eq(seg_rfm_get_thresholds(m, d, got, SEG_RFM_MAX_BINS, &n), SEG_OK);
+        ck_assert_int_eq(seg_rfm_get_thresholds(run.m, d, got, SEG_RFM_MAX_BINS, &n), SEG_OK);
         ck_assert_uint_eq(n, 4);
         for (size_t j = 0; j < 4; j++) {
             ck_assert_double_eq_tol(got[j], want[d][j], 1e-9);
             ck_assert_double_eq_tol(got[j], doc[d][j], 0.5);
         }
     }
-    free_table(&t);
-    seg_rfm_free(m);
-    free_orders(&o);
+    orders_run_close(&run);
 }
 END_TEST
 
@@ -366,12 +376,8 @@ static const struct {
  * by their 0.3.0 names; the Champions totals do not depend on names. */
 START_TEST(test_orders_segments)
 {
-    orders o;
-    load_orders(&o);
-    seg_rfm *m = NULL;
-    ck_assert_int_eq(seg_rfm_new(&m, NULL), SEG_OK);
-    rfm_table t;
-    rfm_table_order(&o, m, &t);
+    orders_run run;
+    orders_run_open(&run);
 
     seg_rfm_scheme *s = NULL;
     ck_assert_int_eq(seg_rfm_scheme_new(&s, 5, "others", "Others", NULL), SEG_OK);
@@ -382,11 +388,12 @@ START_TEST(test_orders_segments)
                          SEG_OK);
     }
     ck_assert_int_eq(seg_rfm_scheme_others(s), 10);
-    int32_t *seg = malloc(o.n_cust * sizeof *seg);
+    int32_t *seg = malloc(run.o.n_cust * sizeof *seg);
     ck_assert_ptr_nonnull(seg);
     char err[256] = "";
-    ck_assert_int_eq(seg_rfm_scheme_apply(s, t.r, t.f, t.m, o.n_cust, seg, err, sizeof err),
-                     SEG_OK);
+    ck_assert_int_eq(
+        seg_rfm_scheme_apply(s, run.t.r, run.t.f, run.t.m, run.o.n_cust, seg, err, sizeof err),
+        SEG_OK);
 
     static const char *const who[10][2] = {
         {"Abbey O'Reilly", "Loyal Customers"},     {"Add Senger", "Potential Loyalist"},
@@ -396,11 +403,11 @@ START_TEST(test_orders_segments)
         {"Ala Schmidt", "About To Sleep"},         {"Alannah Borer", "Lost"},
     };
     for (size_t i = 0; i < 10; i++) {
-        int32_t c = find_customer(&o, who[i][0]);
+        int32_t c = find_customer(&run.o, who[i][0]);
         const char *name = seg_rfm_scheme_name(s, seg[c]);
         ck_assert_ptr_nonnull(name);
         ck_assert_msg(strcmp(name, who[i][1]) == 0, "%s: %s (cell %d), want %s", who[i][0], name,
-                      t.cell[c], who[i][1]);
+                      run.t.cell[c], who[i][1]);
     }
     /* In byte order the published ten come first but for the two names
      * mentioned above. */
@@ -409,18 +416,18 @@ START_TEST(test_orders_segments)
         "Admiral Senger", "Agness O'Keefe", "Aileen Barton", "Ailene Hermann",
         "Aiyanna Bruen",  "Akeelah Walsh", "Ala Schmidt",    "Alannah Borer"};
     for (size_t i = 0; i < 12; i++)
-        ck_assert_str_eq(o.names[i], first12[i]);
+        ck_assert_str_eq(run.o.names[i], first12[i]);
 
     int32_t champions = -1;
     ck_assert_int_eq(seg_rfm_scheme_find(s, "champions", &champions), SEG_OK);
     ck_assert_int_eq(champions, 0);
     size_t customers = 0;
     double orders_ = 0, revenue = 0;
-    for (size_t i = 0; i < o.n_cust; i++) {
+    for (size_t i = 0; i < run.o.n_cust; i++) {
         if (seg[i] == champions) {
             customers++;
-            orders_ += t.freq[i];
-            revenue += t.mon[i];
+            orders_ += run.t.freq[i];
+            revenue += run.t.mon[i];
         }
     }
     ck_assert_uint_eq(customers, 158);
@@ -428,9 +435,7 @@ START_TEST(test_orders_segments)
     ck_assert_double_eq(revenue, 120178);
     free(seg);
     seg_rfm_scheme_free(s);
-    free_table(&t);
-    seg_rfm_free(m);
-    free_orders(&o);
+    orders_run_close(&run);
 }
 END_TEST
 
@@ -446,12 +451,8 @@ END_TEST
  *   Potential Loyalist. */
 START_TEST(test_orders_readme)
 {
-    orders o;
-    load_orders(&o);
-    seg_rfm *m = NULL;
-    ck_assert_int_eq(seg_rfm_new(&m, NULL), SEG_OK);
-    rfm_table t;
-    rfm_table_order(&o, m, &t);
+    orders_run run;
+    orders_run_open(&run);
     static const struct {
         const char *name;
         double rec, freq, mon;
@@ -466,22 +467,21 @@ START_TEST(test_orders_readme)
     };
     seg_rfm_scheme *s = NULL;
     ck_assert_int_eq(seg_rfm_scheme_new_builtin(&s, SEG_SCHEME_RFM10, NULL), SEG_OK);
-    int32_t *seg = malloc(o.n_cust * sizeof *seg);
+    int32_t *seg = malloc(run.o.n_cust * sizeof *seg);
     ck_assert_ptr_nonnull(seg);
-    ck_assert_int_eq(seg_rfm_scheme_apply(s, t.r, t.f, t.m, o.n_cust, seg, NULL, 0), SEG_OK);
+    ck_assert_int_eq(seg_rfm_scheme_apply(s, run.t.r, run.t.f, run.t.m, run.o.n_cust, seg, NULL, 0),
+                     SEG_OK);
     for (size_t i = 0; i < 5; i++) {
-        ck_assert_str_eq(o.names[i], readme[i].name);
-        ck_assert_double_eq(t.rec[i], readme[i].rec);
-        ck_assert_double_eq(t.freq[i], readme[i].freq);
-        ck_assert_double_eq(t.mon[i], readme[i].mon);
-        ck_assert_int_eq(t.cell[i], readme[i].cell);
+        ck_assert_str_eq(run.o.names[i], readme[i].name);
+        ck_assert_double_eq(run.t.rec[i], readme[i].rec);
+        ck_assert_double_eq(run.t.freq[i], readme[i].freq);
+        ck_assert_double_eq(run.t.mon[i], readme[i].mon);
+        ck_assert_int_eq(run.t.cell[i], readme[i].cell);
         ck_assert_str_eq(seg_rfm_scheme_name(s, seg[i]), readme[i].segment);
     }
     free(seg);
     seg_rfm_scheme_free(s);
-    free_table(&t);
-    seg_rfm_free(m);
-    free_orders(&o);
+    orders_run_close(&run);
 }
 END_TEST
 

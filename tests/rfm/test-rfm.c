@@ -21,8 +21,6 @@
 #include "test-main.h"
 
 #define MAXN 64
-#define CANARY_I32 INT32_C(0x5a5a5a5a)
-#define CANARY_DBL (-12345.678)
 
 typedef struct scores {
     int32_t r[MAXN], f[MAXN], m[MAXN], cell[MAXN];
@@ -124,6 +122,17 @@ static void expect_cells(const scores *s, size_t n, double wr, double wf, double
         ck_assert_int_eq(s->cell[i], 100 * s->r[i] + 10 * s->f[i] + s->m[i]);
         double w = wr * s->r[i] + wf * s->f[i] + wm * s->m[i];
         ck_assert_msg(s->w[i] == w, "weighted[%zu] = %.17g, want %.17g", i, s->w[i], w);
+    }
+}
+
+/* For the every-k tests: row i (value y[i]) has F in bin want[i] and R, which
+ * ranks the other way, in bin k + 1 - want[i]. */
+static void expect_f_and_r(const scores *s, const double *y, const int32_t *want, size_t n, int k)
+{
+    for (size_t i = 0; i < n; i++) {
+        ck_assert_msg(s->f[i] == want[i], "k=%d x=%g: F %d want %d", k, y[i], s->f[i], want[i]);
+        ck_assert_msg(s->r[i] == k + 1 - want[i], "k=%d x=%g: R %d want %d", k, y[i], s->r[i],
+                      k + 1 - want[i]);
     }
 }
 
@@ -421,12 +430,8 @@ START_TEST(test_rcompat_every_k)
         }
         scores s;
         score_ok(m, y, y, y, ny, &s);
-        for (size_t i = 0; i < ny; i++) {
-            ck_assert_msg(s.f[i] == wf[i], "k=%d x=%g: F %d want %d", k, y[i], s.f[i], wf[i]);
-            ck_assert_msg(s.m[i] == wf[i], "k=%d x=%g: M %d want %d", k, y[i], s.m[i], wf[i]);
-            ck_assert_msg(s.r[i] == k + 1 - wf[i], "k=%d x=%g: R %d want %d", k, y[i], s.r[i],
-                          k + 1 - wf[i]);
-        }
+        expect_f_and_r(&s, y, wf, ny, k);
+        expect_i32("M", s.m, wf, ny);
         expect_cells(&s, ny, 1, 1, 1);
         ck_assert_int_eq(getp(m, SEG_RFM_PARAM_R_BINS), k);
         seg_rfm_free(m);
@@ -552,11 +557,7 @@ START_TEST(test_rank_every_k)
             wb[ny++] = j + 1;
         }
         score_ok(m, y, y, y, ny, &s);
-        for (size_t i = 0; i < ny; i++) {
-            ck_assert_msg(s.f[i] == wb[i], "k=%d new x=%g: F %d want %d", k, y[i], s.f[i], wb[i]);
-            ck_assert_msg(s.r[i] == k + 1 - wb[i], "k=%d new x=%g: R %d want %d", k, y[i], s.r[i],
-                          k + 1 - wb[i]);
-        }
+        expect_f_and_r(&s, y, wb, ny, k);
         seg_rfm_free(m);
     }
 }
@@ -643,11 +644,7 @@ START_TEST(test_ties_every_k)
         }
         scores s;
         score_ok(m, y, y, y, ny, &s);
-        for (size_t i = 0; i < ny; i++) {
-            ck_assert_msg(s.f[i] == wb[i], "k=%d x=%g: F %d want %d", k, y[i], s.f[i], wb[i]);
-            ck_assert_msg(s.r[i] == k + 1 - wb[i], "k=%d x=%g: R %d want %d", k, y[i], s.r[i],
-                          k + 1 - wb[i]);
-        }
+        expect_f_and_r(&s, y, wb, ny, k);
         seg_rfm_free(m);
     }
 }
@@ -809,10 +806,7 @@ START_TEST(test_fixed_every_k)
         }
         scores s;
         score_ok(m, y, y, y, ny, &s);
-        for (size_t i = 0; i < ny; i++) {
-            ck_assert_msg(s.f[i] == wb[i], "k=%d x=%g: F %d want %d", k, y[i], s.f[i], wb[i]);
-            ck_assert_msg(s.r[i] == k + 1 - wb[i], "k=%d x=%g: R %d", k, y[i], s.r[i]);
-        }
+        expect_f_and_r(&s, y, wb, ny, k);
         seg_rfm_free(m);
     }
 }

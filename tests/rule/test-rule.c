@@ -20,9 +20,7 @@
 #include "test-alloc.h"
 #include "test-main.h"
 
-static char g_canary_obj;
-#define CANARY_RULE ((seg_rule *)(void *)&g_canary_obj)
-#define CANARY_BYTE 0xA5
+#define CANARY_RULE ((seg_rule *)CANARY_PTR)
 
 /* Copies s into buf with newlines, tabs and CRs shown as \n, \t, \r, so a
  * failure message stays on one TAP line. */
@@ -71,11 +69,11 @@ static char *eval_string(const seg_rule *r, const seg_frame *f, int line, const 
     uint8_t *m = malloc(n + 1);
     char *s = malloc(n + 1);
     ck_assert(m && s);
-    memset(m, CANARY_BYTE, n + 1);
+    memset(m, CANARY_U8, n + 1);
     char err[256] = "";
     int32_t rc = seg_rule_eval(r, f, 0, n, m, err, sizeof err);
     ck_assert_msg(rc == SEG_OK, "line %d: eval \"%s\" gave %d: %s", line, text, (int)rc, err);
-    ck_assert_msg(m[n] == CANARY_BYTE, "line %d: eval wrote past the end", line);
+    ck_assert_msg(m[n] == CANARY_U8, "line %d: eval wrote past the end", line);
     for (size_t i = 0; i < n; i++) {
         ck_assert_msg(m[i] == 0 || m[i] == 1, "line %d: \"%s\" row %zu: byte %u", line, text, i,
                       (unsigned)m[i]);
@@ -715,13 +713,13 @@ START_TEST(blocks_and_subranges)
     };
     for (size_t k = 0; k < sizeof ranges / sizeof *ranges; k++) {
         size_t b = ranges[k][0], e = ranges[k][1];
-        memset(part, CANARY_BYTE, BIG_N + 16);
+        memset(part, CANARY_U8, BIG_N + 16);
         ck_assert_int_eq(seg_rule_eval(r, f, b, e, part, err, sizeof err), SEG_OK);
         for (size_t i = b; i < e; i++)
             ck_assert_msg(part[i - b] == full[i], "range [%zu, %zu) row %zu: %u vs full %u", b, e,
                           i, (unsigned)part[i - b], (unsigned)full[i]);
         for (size_t i = e - b; i < BIG_N + 16; i++)
-            ck_assert_msg(part[i] == CANARY_BYTE, "range [%zu, %zu) wrote byte %zu", b, e, i);
+            ck_assert_msg(part[i] == CANARY_U8, "range [%zu, %zu) wrote byte %zu", b, e, i);
     }
     /* block-by-block windows of every small size around the boundaries */
     for (size_t b = 1018; b <= 1030; b++)
@@ -824,12 +822,12 @@ START_TEST(other_frames)
                 ck_assert_int_eq(seg_frame_add_double(c, names[j], c_num, NULL), SEG_OK);
         }
         uint8_t out[6];
-        memset(out, CANARY_BYTE, sizeof out);
+        memset(out, CANARY_U8, sizeof out);
         char err[256] = "";
         int32_t rc = seg_rule_eval(r, c, 0, 5, out, err, sizeof err);
         ck_assert_msg(rc == SEG_ENOTFOUND, "case %zu: rc %d (%s)", k, (int)rc, err);
         for (size_t i = 0; i < sizeof out; i++)
-            ck_assert_msg(out[i] == CANARY_BYTE, "case %zu: out[%zu] written", k, i);
+            ck_assert_msg(out[i] == CANARY_U8, "case %zu: out[%zu] written", k, i);
         const char *bad = cases[k].missing_name ? cases[k].missing_name
                           : cases[k].tier_numeric ? "tier" : "aum";
         char quoted[32];
@@ -1295,7 +1293,7 @@ START_TEST(null_arguments)
     r = NULL;
     ck_assert_int_eq(seg_rule_compile(&r, "aum > 1", 7, f, NULL, NULL, err, sizeof err), SEG_OK);
     uint8_t out[3];
-    memset(out, CANARY_BYTE, sizeof out);
+    memset(out, CANARY_U8, sizeof out);
     ck_assert_int_eq(seg_rule_eval(NULL, f, 0, 2, out, err, sizeof err), SEG_EINVAL);
     ck_assert_int_eq(seg_rule_eval(r, NULL, 0, 2, out, err, sizeof err), SEG_EINVAL);
     ck_assert_int_eq(seg_rule_eval(r, f, 0, 2, NULL, err, sizeof err), SEG_EINVAL);
@@ -1307,15 +1305,15 @@ START_TEST(null_arguments)
     ck_assert_int_eq(seg_rule_eval(r, f, 1, SIZE_MAX, out, err, sizeof err), SEG_EINVAL);
     ck_assert_int_eq(seg_rule_eval(r, f, SIZE_MAX, 1, out, err, sizeof err), SEG_EINVAL);
     for (size_t i = 0; i < sizeof out; i++)
-        ck_assert_uint_eq(out[i], CANARY_BYTE);
+        ck_assert_uint_eq(out[i], CANARY_U8);
     /* empty ranges are fine and write nothing */
     ck_assert_int_eq(seg_rule_eval(r, f, 0, 0, out, err, sizeof err), SEG_OK);
     ck_assert_int_eq(seg_rule_eval(r, f, 2, 2, out, err, sizeof err), SEG_OK);
     for (size_t i = 0; i < sizeof out; i++)
-        ck_assert_uint_eq(out[i], CANARY_BYTE);
+        ck_assert_uint_eq(out[i], CANARY_U8);
     ck_assert_int_eq(seg_rule_eval(r, f, 1, 2, out, NULL, 0), SEG_OK);
     ck_assert_uint_eq(out[0], 1);
-    ck_assert_uint_eq(out[1], CANARY_BYTE);
+    ck_assert_uint_eq(out[1], CANARY_U8);
     seg_rule_free(r);
     seg_frame_free(f);
 }
@@ -1327,9 +1325,9 @@ START_TEST(zero_row_frames)
     ck_assert_int_eq(seg_frame_add_double(f, "aum", NULL, NULL), SEG_OK);
     ck_assert_int_eq(seg_frame_add_dict(f, "tier", NULL, NULL, 0, NULL), SEG_OK);
     seg_rule *r = COMPILE(f, "aum > 1 or tier == \"x\"");
-    uint8_t out = CANARY_BYTE;
+    uint8_t out = CANARY_U8;
     ck_assert_int_eq(seg_rule_eval(r, f, 0, 0, &out, NULL, 0), SEG_OK);
-    ck_assert_uint_eq(out, CANARY_BYTE);
+    ck_assert_uint_eq(out, CANARY_U8);
     ck_assert_int_eq(seg_rule_eval(r, f, 0, 1, &out, NULL, 0), SEG_EINVAL);
     seg_rule_free(r);
     seg_frame_free(f);
@@ -1384,7 +1382,7 @@ START_TEST(allocation_failures)
     for (size_t k = 0; k < 100 && !evaluated; k++) {
         size_t live0 = ta.live;
         uint8_t out[8];
-        memset(out, CANARY_BYTE, sizeof out);
+        memset(out, CANARY_U8, sizeof out);
         char err[256] = "";
         seg_test_alloc_fail_next(&ta, k);
         int32_t rc = seg_rule_eval(r, f, 0, n, out, err, sizeof err);
@@ -1398,7 +1396,7 @@ START_TEST(allocation_failures)
         }
         ck_assert_msg(rc == SEG_ENOMEM, "eval fail at %zu: rc %d", k, (int)rc);
         for (size_t i = 0; i < n; i++)
-            ck_assert_msg(out[i] == CANARY_BYTE, "eval fail at %zu: output written", k);
+            ck_assert_msg(out[i] == CANARY_U8, "eval fail at %zu: output written", k);
         if (err[0] == '\0') {
             size_t len = strlen(silent);
             snprintf(silent + len, sizeof silent - len, " eval#%zu", k);

@@ -25,11 +25,8 @@
 
 #include <segment/segment.h>
 
+#include "test-alloc.h"
 #include "test-main.h"
-
-#define CANARY_I32 INT32_C(0x5a5a5a5a)
-#define CANARY_DBL (-12345.678)
-#define CANARY_U8 0xa5
 
 static const char PYRAMID[] =
     "libsegment-tiers 1\n"
@@ -458,12 +455,12 @@ START_TEST(build_errors)
     ck_assert_int_eq(seg_tiers_new(&t, schema, -1, NULL), SEG_EINVAL);
     ck_assert_ptr_eq(t, sentinel);
     /* an allocator struct larger than this library knows, with a non-zero tail */
-    seg_test_budget b;
-    seg_test_budget_init(&b);
+    seg_test_alloc ta;
+    seg_test_alloc_init(&ta);
     struct {
         seg_allocator a;
         uint64_t extra;
-    } big = {b.base, 1};
+    } big = {ta.base, 1};
     big.a.struct_size = (uint32_t)sizeof big;
     ck_assert_int_eq(seg_tiers_new(&t, schema, 0, &big.a), SEG_EVERSION);
     ck_assert_ptr_eq(t, sentinel);
@@ -600,12 +597,12 @@ START_TEST(load_null_and_messages)
     ck_assert_msg(strncmp(small, "tiers:2", 7) == 0, "small: %s", small);
     ck_assert_ptr_eq(t, sentinel);
     /* unknown allocator size */
-    seg_test_budget b;
-    seg_test_budget_init(&b);
+    seg_test_alloc ta;
+    seg_test_alloc_init(&ta);
     struct {
         seg_allocator a;
         uint64_t extra;
-    } big = {b.base, 7};
+    } big = {ta.base, 7};
     big.a.struct_size = (uint32_t)sizeof big;
     ck_assert_int_eq(
         seg_tiers_load(&t, PYRAMID, strlen(PYRAMID), schema, NULL, &big.a, err, sizeof err),
@@ -724,19 +721,20 @@ END_TEST
 START_TEST(load_out_of_memory)
 {
     seg_frame *schema = bank_schema();
-    seg_test_budget b;
-    seg_test_budget_init(&b);
+    seg_test_alloc ta;
+    seg_test_alloc_init(&ta);
+    ta.sticky = 1; /* after the first failure, every allocation fails */
     int ok = 0;
     for (long k = 0; k < 1000 && !ok; k++) {
-        b.budget = k;
+        seg_test_alloc_fail_next(&ta, (size_t)k);
         seg_tiers *t = (seg_tiers *)&t, *sentinel = t;
         char err[256] = "";
-        int32_t rc = seg_tiers_load(&t, PYRAMID, strlen(PYRAMID), schema, "t.txt", &b.base, err,
+        int32_t rc = seg_tiers_load(&t, PYRAMID, strlen(PYRAMID), schema, "t.txt", &ta.base, err,
                                     sizeof err);
         if (rc == SEG_OK) {
             ok = 1;
             ck_assert_uint_eq(seg_tiers_count(t), 4);
-            b.budget = -1;
+            seg_test_alloc_no_fail(&ta);
             uint8_t valid[2];
             seg_frame *f = pyramid_frame(valid);
             int32_t out[PYR_N], prev[PYR_N];
@@ -746,7 +744,7 @@ START_TEST(load_out_of_memory)
             for (long j = 0; j < 1000 && !applied; j++) {
                 for (size_t i = 0; i < PYR_N; i++)
                     out[i] = CANARY_I32;
-                b.budget = j;
+                seg_test_alloc_fail_next(&ta, (size_t)j);
                 rc = seg_tiers_apply(t, f, prev, out, err, sizeof err);
                 if (rc == SEG_OK) {
                     applied = 1;
@@ -762,7 +760,7 @@ START_TEST(load_out_of_memory)
             for (long j = 0; j < 1000 && !done; j++) {
                 gaps_out g;
                 gaps_canary(&g);
-                b.budget = j;
+                seg_test_alloc_fail_next(&ta, (size_t)j);
                 rc = seg_tiers_gaps(t, f, PYR_WANT, 0.1, g.next, g.col, g.gap, g.nf, g.crit, err,
                                     sizeof err);
                 if (rc == SEG_OK) {
@@ -774,16 +772,17 @@ START_TEST(load_out_of_memory)
                 }
             }
             ck_assert(done);
-            b.budget = -1;
+            seg_test_alloc_no_fail(&ta);
             apply_ok(t, f, NULL, out);
             assert_tiers(out, PYR_WANT, PYR_N, "after ENOMEM");
             seg_frame_free(f);
             seg_tiers_free(t);
         } else {
-            ck_assert_msg(rc == SEG_ENOMEM, "budget %ld: rc %d (%s)", k, (int)rc, err);
+            ck_assert_msg(rc == SEG_ENOMEM, "allocation %ld failing: rc %d (%s)", k, (int)rc,
+                          err);
             ck_assert_ptr_eq(t, sentinel);
         }
-        ck_assert_int_eq(b.live, 0);
+        ck_assert_uint_eq(ta.live, 0);
     }
     ck_assert(ok);
     seg_frame_free(schema);

@@ -121,16 +121,41 @@ static void alloc_init(seg_test_alloc *ta)
 #endif
 }
 
-/* A pointer value that no libsegment constructor returns. */
-static char g_canary_obj;
-#define CANARY_PTR ((void *)&g_canary_obj)
-#define CANARY_D (-12345.5)
-#define CANARY_I32 ((int32_t)0x5EED5EED)
-#define CANARY_U8 ((uint8_t)0xC7)
-
 /* Ceiling on allocation-failure loops, so a library that allocates without
  * end cannot hang the suite. */
 #define MAX_FAIL_STEPS 100000
+
+/* The allocator for step `step` of an allocation-failure loop (which must
+ * end within MAX_FAIL_STEPS steps); no failure armed yet. */
+static void alloc_init_step(seg_test_alloc *ta, size_t step)
+{
+    ck_assert_uint_lt(step, MAX_FAIL_STEPS);
+    alloc_init(ta);
+}
+
+/* Makes allocation attempt `step` from now fail; with `sticky`, every later
+ * attempt too. */
+static void arm_failure(seg_test_alloc *ta, int sticky, size_t step)
+{
+    ta->sticky = sticky;
+    seg_test_alloc_fail_next(ta, step);
+}
+
+/* After a constructor call (status `rc`, output `out`) in such a loop: 1 if
+ * an allocation failed, after checking that the call said SEG_ENOMEM, left
+ * the output at CANARY_PTR and freed every block; else 0, after checking
+ * that it succeeded. */
+static int constructor_failed(int32_t rc, const void *out, const seg_test_alloc *ta)
+{
+    if (ta->failures) {
+        ck_assert_int_eq(rc, SEG_ENOMEM);
+        ck_assert_ptr_eq(out, CANARY_PTR);
+        ck_assert_uint_eq(ta->live, 0);
+        return 1;
+    }
+    ck_assert_int_eq(rc, SEG_OK);
+    return 0;
+}
 
 /* ------------------------------------------------------------------------
  * Small data set used by the model tests.
@@ -798,44 +823,45 @@ END_TEST
  * attempt fails as well (exercises cleanup paths after a failure).
  * ====================================================================== */
 
+/* Adds column `i` of alloc_fail_frame's 4-row frame: double, int64 and
+ * int32 in turn (row 3 holds 4, 8 and 12), odd columns with a validity
+ * bitmap. */
+static int32_t add_test_column(seg_frame *f, int i, const char *name)
+{
+    static const double d[4] = {1, 2, 3, 4};
+    static const int64_t i64[4] = {5, 6, 7, 8};
+    static const int32_t i32[4] = {9, 10, 11, 12};
+    static const uint8_t valid[1] = {0x0B};
+    const uint8_t *v = i % 2 ? valid : NULL;
+    if (i % 3 == 0)
+        return seg_frame_add_double(f, name, d, v);
+    if (i % 3 == 1)
+        return seg_frame_add_int64(f, name, i64, v);
+    return seg_frame_add_int32(f, name, i32, v);
+}
+
 /* Builds a frame and adds columns; on a failed add, checks the frame is
  * unchanged, then retries without failures. */
 START_TEST(alloc_fail_frame)
 {
     const int sticky = _i;
-    static const double d[4] = {1, 2, 3, 4};
-    static const int64_t i64[4] = {5, 6, 7, 8};
-    static const int32_t i32[4] = {9, 10, 11, 12};
-    static const uint8_t valid[1] = {0x0B};
     int done = 0;
     for (size_t step = 0; !done; step++) {
-        ck_assert_uint_lt(step, MAX_FAIL_STEPS);
         seg_test_alloc ta;
-        alloc_init(&ta);
-        ta.sticky = sticky;
-        seg_test_alloc_fail_next(&ta, step);
+        alloc_init_step(&ta, step);
+        arm_failure(&ta, sticky, step);
 
         seg_frame *f = CANARY_PTR;
         int32_t rc = seg_frame_new(&f, 4, &ta.base);
-        if (ta.failures) {
-            ck_assert_int_eq(rc, SEG_ENOMEM);
-            ck_assert_ptr_eq(f, CANARY_PTR);
-            ck_assert_uint_eq(ta.live, 0);
+        if (constructor_failed(rc, f, &ta))
             continue;
-        }
-        ck_assert_int_eq(rc, SEG_OK);
 
         char name[32];
         for (int i = 0; i < 12; i++) {
             snprintf(name, sizeof name, "col%d_%s", i, i % 2 ? "名前" : "x");
             size_t before_cols = seg_frame_n_columns(f);
             size_t before_failures = ta.failures;
-            if (i % 3 == 0)
-                rc = seg_frame_add_double(f, name, d, i % 2 ? valid : NULL);
-            else if (i % 3 == 1)
-                rc = seg_frame_add_int64(f, name, i64, i % 2 ? valid : NULL);
-            else
-                rc = seg_frame_add_int32(f, name, i32, i % 2 ? valid : NULL);
+            rc = add_test_column(f, i, name);
             if (ta.failures != before_failures) {
                 ck_assert_msg(rc == SEG_ENOMEM, "step %zu add %d: rc %d", step, i, (int)rc);
                 ck_assert_uint_eq(seg_frame_n_columns(f), before_cols);
@@ -845,12 +871,7 @@ START_TEST(alloc_fail_frame)
                 ck_assert_str_ne(seg_frame_last_error(f), "");
                 /* Unchanged and usable: the same add now succeeds. */
                 seg_test_alloc_no_fail(&ta);
-                if (i % 3 == 0)
-                    rc = seg_frame_add_double(f, name, d, i % 2 ? valid : NULL);
-                else if (i % 3 == 1)
-                    rc = seg_frame_add_int64(f, name, i64, i % 2 ? valid : NULL);
-                else
-                    rc = seg_frame_add_int32(f, name, i32, i % 2 ? valid : NULL);
+                rc = add_test_column(f, i, name);
             }
             ck_assert_msg(rc == SEG_OK, "step %zu add %d: rc %d", step, i, (int)rc);
             ck_assert_uint_eq(seg_frame_n_columns(f), before_cols + 1);
@@ -877,20 +898,13 @@ START_TEST(alloc_fail_rfm_new)
 {
     const int sticky = _i;
     for (size_t step = 0;; step++) {
-        ck_assert_uint_lt(step, MAX_FAIL_STEPS);
         seg_test_alloc ta;
-        alloc_init(&ta);
-        ta.sticky = sticky;
-        seg_test_alloc_fail_next(&ta, step);
+        alloc_init_step(&ta, step);
+        arm_failure(&ta, sticky, step);
         seg_rfm *m = CANARY_PTR;
         int32_t rc = seg_rfm_new(&m, &ta.base);
-        if (ta.failures) {
-            ck_assert_int_eq(rc, SEG_ENOMEM);
-            ck_assert_ptr_eq(m, CANARY_PTR);
-            ck_assert_uint_eq(ta.live, 0);
+        if (constructor_failed(rc, m, &ta))
             continue;
-        }
-        ck_assert_int_eq(rc, SEG_OK);
         seg_rfm_free(m);
         ck_assert_uint_eq(ta.live, 0);
         break;
@@ -905,11 +919,9 @@ START_TEST(alloc_fail_scheme_builtin)
     for (size_t b = 0; b < 3; b++) {
         size_t failed_steps = 0;
         for (size_t step = 0;; step++) {
-            ck_assert_uint_lt(step, MAX_FAIL_STEPS);
             seg_test_alloc ta;
-            alloc_init(&ta);
-            ta.sticky = sticky;
-            seg_test_alloc_fail_next(&ta, step);
+            alloc_init_step(&ta, step);
+            arm_failure(&ta, sticky, step);
             seg_rfm_scheme *s = CANARY_PTR;
             int32_t rc = seg_rfm_scheme_new_builtin(&s, builtins[b], &ta.base);
             if (ta.failures) {
@@ -936,20 +948,13 @@ START_TEST(alloc_fail_scheme_custom)
 {
     const int sticky = _i;
     for (size_t step = 0;; step++) {
-        ck_assert_uint_lt(step, MAX_FAIL_STEPS);
         seg_test_alloc ta;
-        alloc_init(&ta);
-        ta.sticky = sticky;
-        seg_test_alloc_fail_next(&ta, step);
+        alloc_init_step(&ta, step);
+        arm_failure(&ta, sticky, step);
         seg_rfm_scheme *s = CANARY_PTR;
         int32_t rc = seg_rfm_scheme_new(&s, 5, "others", "其他", &ta.base);
-        if (ta.failures) {
-            ck_assert_int_eq(rc, SEG_ENOMEM);
-            ck_assert_ptr_eq(s, CANARY_PTR);
-            ck_assert_uint_eq(ta.live, 0);
+        if (constructor_failed(rc, s, &ta))
             continue;
-        }
-        ck_assert_int_eq(rc, SEG_OK);
         char id[32];
         for (int i = 0; i < 20; i++) {
             snprintf(id, sizeof id, "seg_%d", i);
@@ -1021,15 +1026,13 @@ START_TEST(alloc_fail_fit)
     /* First fit of a fresh model. */
     size_t failed_steps = 0;
     for (size_t step = 0;; step++) {
-        ck_assert_uint_lt(step, MAX_FAIL_STEPS);
         seg_test_alloc ta;
-        alloc_init(&ta);
+        alloc_init_step(&ta, step);
         seg_rfm *m = NULL;
         ck_assert_int_eq(seg_rfm_new(&m, &ta.base), SEG_OK);
         set_mixed_binning(m);
         size_t live0 = ta.live;
-        ta.sticky = sticky;
-        seg_test_alloc_fail_next(&ta, step);
+        arm_failure(&ta, sticky, step);
         int32_t rc = seg_rfm_fit(m, k_recency, k_frequency, k_monetary, N_CUST);
         int failed = ta.failures != 0;
         seg_test_alloc_no_fail(&ta);
@@ -1057,16 +1060,14 @@ START_TEST(alloc_fail_fit)
 
     /* Refit: on failure the previous thresholds stay. */
     for (size_t step = 0;; step++) {
-        ck_assert_uint_lt(step, MAX_FAIL_STEPS);
         seg_test_alloc ta;
-        alloc_init(&ta);
+        alloc_init_step(&ta, step);
         seg_rfm *m = NULL;
         ck_assert_int_eq(seg_rfm_new(&m, &ta.base), SEG_OK);
         set_mixed_binning(m);
         ck_assert_int_eq(seg_rfm_fit(m, k_recency, k_frequency, k_monetary, N_CUST), SEG_OK);
         size_t live0 = ta.live;
-        ta.sticky = sticky;
-        seg_test_alloc_fail_next(&ta, step);
+        arm_failure(&ta, sticky, step);
         int32_t rc = seg_rfm_fit(m, k_recency2, k_frequency2, k_monetary2, N_CUST);
         int failed = ta.failures != 0;
         seg_test_alloc_no_fail(&ta);
@@ -1105,9 +1106,8 @@ START_TEST(alloc_fail_fit_score)
     seg_rfm_free(ref);
 
     for (size_t step = 0;; step++) {
-        ck_assert_uint_lt(step, MAX_FAIL_STEPS);
         seg_test_alloc ta;
-        alloc_init(&ta);
+        alloc_init_step(&ta, step);
         seg_rfm *m = NULL;
         ck_assert_int_eq(seg_rfm_new(&m, &ta.base), SEG_OK);
         set_mixed_binning(m);
@@ -1116,10 +1116,9 @@ START_TEST(alloc_fail_fit_score)
         double w[N_CUST];
         for (size_t i = 0; i < N_CUST; i++) {
             r[i] = f[i] = mm[i] = c[i] = CANARY_I32;
-            w[i] = CANARY_D;
+            w[i] = CANARY_DBL;
         }
-        ta.sticky = sticky;
-        seg_test_alloc_fail_next(&ta, step);
+        arm_failure(&ta, sticky, step);
         int32_t rc = seg_rfm_fit_score(m, k_recency, k_frequency, k_monetary, N_CUST, r, f, mm, c,
                                        w);
         int failed = ta.failures != 0;
@@ -1133,7 +1132,7 @@ START_TEST(alloc_fail_fit_score)
                 ck_assert_int_eq(f[i], CANARY_I32);
                 ck_assert_int_eq(mm[i], CANARY_I32);
                 ck_assert_int_eq(c[i], CANARY_I32);
-                ck_assert_double_eq(w[i], CANARY_D);
+                ck_assert_double_eq(w[i], CANARY_DBL);
             }
         } else {
             ck_assert_int_eq(rc, SEG_OK);
@@ -1153,6 +1152,20 @@ START_TEST(alloc_fail_fit_score)
 }
 END_TEST
 
+/* seg_rfm_aggregate (amounts as doubles) or, with `minor`,
+ * seg_rfm_aggregate_minor (integer minor units) of the k_tx_* transactions;
+ * out[0..3] are recency, frequency, monetary and tenure. */
+static int32_t aggregate_tx(const seg_rfm *m, int minor, double out[][N_TX_CUST], uint8_t *has,
+                            char *err, size_t err_cap)
+{
+    if (minor)
+        return seg_rfm_aggregate_minor(m, k_tx_customer, k_tx_time, k_tx_amount_minor, N_TX,
+                                       TX_ANALYSIS_TIME, N_TX_CUST, out[0], out[1], out[2],
+                                       out[3], has, err, err_cap);
+    return seg_rfm_aggregate(m, k_tx_customer, k_tx_time, k_tx_amount, N_TX, TX_ANALYSIS_TIME,
+                             N_TX_CUST, out[0], out[1], out[2], out[3], has, err, err_cap);
+}
+
 /* seg_rfm_aggregate / _minor with the model's allocator failing. */
 static void aggregate_fail_loop(int sticky, int64_t frequency_mode, int minor)
 {
@@ -1162,15 +1175,7 @@ static void aggregate_fail_loop(int sticky, int64_t frequency_mode, int minor)
     seg_rfm *ref = NULL;
     ck_assert_int_eq(seg_rfm_new(&ref, NULL), SEG_OK);
     ck_assert_int_eq(seg_rfm_set_param(ref, SEG_RFM_PARAM_FREQUENCY, frequency_mode), SEG_OK);
-    int32_t rc;
-    if (minor)
-        rc = seg_rfm_aggregate_minor(ref, k_tx_customer, k_tx_time, k_tx_amount_minor, N_TX,
-                                     TX_ANALYSIS_TIME, N_TX_CUST, want[0], want[1], want[2],
-                                     want[3], want_has, err, sizeof err);
-    else
-        rc = seg_rfm_aggregate(ref, k_tx_customer, k_tx_time, k_tx_amount, N_TX, TX_ANALYSIS_TIME,
-                               N_TX_CUST, want[0], want[1], want[2], want[3], want_has, err,
-                               sizeof err);
+    int32_t rc = aggregate_tx(ref, minor, want, want_has, err, sizeof err);
     ck_assert_msg(rc == SEG_OK, "reference aggregate: %s", err);
     seg_rfm_free(ref);
     /* Customer 3 has no rows. */
@@ -1178,9 +1183,8 @@ static void aggregate_fail_loop(int sticky, int64_t frequency_mode, int minor)
     ck_assert_int_eq(want_has[0], 1);
 
     for (size_t step = 0;; step++) {
-        ck_assert_uint_lt(step, MAX_FAIL_STEPS);
         seg_test_alloc ta;
-        alloc_init(&ta);
+        alloc_init_step(&ta, step);
         seg_rfm *m = NULL;
         ck_assert_int_eq(seg_rfm_new(&m, &ta.base), SEG_OK);
         ck_assert_int_eq(seg_rfm_set_param(m, SEG_RFM_PARAM_FREQUENCY, frequency_mode), SEG_OK);
@@ -1189,18 +1193,10 @@ static void aggregate_fail_loop(int sticky, int64_t frequency_mode, int minor)
         uint8_t has[N_TX_CUST];
         for (size_t k = 0; k < 5; k++)
             for (size_t i = 0; i < N_TX_CUST; i++)
-                out[k][i] = CANARY_D;
+                out[k][i] = CANARY_DBL;
         memset(has, CANARY_U8, sizeof has);
-        ta.sticky = sticky;
-        seg_test_alloc_fail_next(&ta, step);
-        if (minor)
-            rc = seg_rfm_aggregate_minor(m, k_tx_customer, k_tx_time, k_tx_amount_minor, N_TX,
-                                         TX_ANALYSIS_TIME, N_TX_CUST, out[0], out[1], out[2],
-                                         out[3], has, err, sizeof err);
-        else
-            rc = seg_rfm_aggregate(m, k_tx_customer, k_tx_time, k_tx_amount, N_TX,
-                                   TX_ANALYSIS_TIME, N_TX_CUST, out[0], out[1], out[2], out[3],
-                                   has, err, sizeof err);
+        arm_failure(&ta, sticky, step);
+        rc = aggregate_tx(m, minor, out, has, err, sizeof err);
         int failed = ta.failures != 0;
         seg_test_alloc_no_fail(&ta);
         ck_assert_uint_eq(ta.live, live0); /* no scratch block left over */
@@ -1208,7 +1204,7 @@ static void aggregate_fail_loop(int sticky, int64_t frequency_mode, int minor)
             ck_assert_msg(rc == SEG_ENOMEM, "step %zu: rc %d", step, (int)rc);
             for (size_t k = 0; k < 4; k++)
                 for (size_t i = 0; i < N_TX_CUST; i++)
-                    ck_assert_double_eq(out[k][i], CANARY_D);
+                    ck_assert_double_eq(out[k][i], CANARY_DBL);
             for (size_t i = 0; i < N_TX_CUST; i++)
                 ck_assert_int_eq(has[i], CANARY_U8);
         } else {
@@ -1255,11 +1251,9 @@ START_TEST(alloc_fail_load)
 
     size_t failed_steps = 0;
     for (size_t step = 0;; step++) {
-        ck_assert_uint_lt(step, MAX_FAIL_STEPS);
         seg_test_alloc ta;
-        alloc_init(&ta);
-        ta.sticky = sticky;
-        seg_test_alloc_fail_next(&ta, step);
+        alloc_init_step(&ta, step);
+        arm_failure(&ta, sticky, step);
         seg_rfm *m = CANARY_PTR;
         char err[256] = "";
         int32_t rc = seg_rfm_load(&m, text, len, &ta.base, err, sizeof err);
@@ -1329,5 +1323,5 @@ static Suite *common_suite(void)
 
 int main(void)
 {
-    return seg_unit_run(common_suite());
+    return seg_test_run(common_suite());
 }

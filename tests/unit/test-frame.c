@@ -14,16 +14,10 @@
 #include "test-alloc.h"
 #include "test-main.h"
 
-#define CANARY_D (-12345.5)
-#define CANARY_I32 ((int32_t)0x5EED5EED)
-#define CANARY_SIZE ((size_t)0xC0FFEE)
-static char g_canary_obj;
-#define CANARY_PTR ((void *)&g_canary_obj)
-
 /* Reads (value, missing) and asserts SEG_OK. */
 static void read_ok(const seg_frame *f, size_t col, size_t row, double *v, int32_t *missing)
 {
-    *v = CANARY_D;
+    *v = CANARY_DBL;
     *missing = CANARY_I32;
     int32_t rc = seg_frame_get_double(f, col, row, v, missing);
     ck_assert_msg(rc == SEG_OK, "get_double(%zu, %zu) gave %d", col, row, (int)rc);
@@ -46,6 +40,17 @@ static void assert_missing(const seg_frame *f, size_t col, size_t row)
     read_ok(f, col, row, &v, &missing);
     ck_assert_msg(missing == 1, "col %zu row %zu reads present (%.17g)", col, row, v);
     ck_assert_msg(isnan(v), "col %zu row %zu missing but value %.17g", col, row, v);
+}
+
+/* Column `col` has name `want_name` and type `want_type`. */
+static void assert_column(const seg_frame *f, size_t col, const char *want_name,
+                          int32_t want_type)
+{
+    const char *name = NULL;
+    int32_t type = 0;
+    ck_assert_int_eq(seg_frame_column_info(f, col, &name, &type), SEG_OK);
+    ck_assert_str_eq(name, want_name);
+    ck_assert_int_eq(type, want_type);
 }
 
 static seg_frame *new_frame(size_t n_rows)
@@ -80,23 +85,15 @@ START_TEST(create_and_add_columns)
     ck_assert_uint_eq(seg_frame_n_rows(f), 5);
     ck_assert_str_eq(seg_frame_last_error(f), "");
 
-    const char *name = NULL;
-    int32_t type = 0;
-    ck_assert_int_eq(seg_frame_column_info(f, 0, &name, &type), SEG_OK);
-    ck_assert_str_eq(name, "amount");
-    ck_assert_int_eq(type, SEG_TYPE_DOUBLE);
-    ck_assert_int_eq(seg_frame_column_info(f, 1, &name, &type), SEG_OK);
-    ck_assert_str_eq(name, "customer_id");
-    ck_assert_int_eq(type, SEG_TYPE_INT64);
-    ck_assert_int_eq(seg_frame_column_info(f, 2, &name, &type), SEG_OK);
-    ck_assert_str_eq(name, "days");
-    ck_assert_int_eq(type, SEG_TYPE_INT32);
+    assert_column(f, 0, "amount", SEG_TYPE_DOUBLE);
+    assert_column(f, 1, "customer_id", SEG_TYPE_INT64);
+    assert_column(f, 2, "days", SEG_TYPE_INT32);
 
     /* Each output may be NULL on its own. */
-    name = NULL;
+    const char *name = NULL;
     ck_assert_int_eq(seg_frame_column_info(f, 1, &name, NULL), SEG_OK);
     ck_assert_str_eq(name, "customer_id");
-    type = 0;
+    int32_t type = 0;
     ck_assert_int_eq(seg_frame_column_info(f, 2, NULL, &type), SEG_OK);
     ck_assert_int_eq(type, SEG_TYPE_INT32);
     ck_assert_int_eq(seg_frame_column_info(f, 0, NULL, NULL), SEG_OK);
@@ -125,7 +122,7 @@ START_TEST(create_and_add_columns)
     ck_assert_double_eq(v, -2147483648.0);
 
     /* out_missing may be NULL. */
-    v = CANARY_D;
+    v = CANARY_DBL;
     ck_assert_int_eq(seg_frame_get_double(f, 2, 0, &v, NULL), SEG_OK);
     ck_assert_double_eq(v, 7.0);
 
@@ -185,17 +182,13 @@ START_TEST(duplicate_name_refused)
     ck_assert_uint_eq(seg_frame_n_columns(f), 2);
 
     /* The original columns are intact. */
-    const char *name = NULL;
-    int32_t type = 0;
-    ck_assert_int_eq(seg_frame_column_info(f, 0, &name, &type), SEG_OK);
-    ck_assert_str_eq(name, "spend");
-    ck_assert_int_eq(type, SEG_TYPE_DOUBLE);
-    ck_assert_int_eq(seg_frame_column_info(f, 1, &name, &type), SEG_OK);
-    ck_assert_str_eq(name, "visits");
-    ck_assert_int_eq(type, SEG_TYPE_INT32);
+    assert_column(f, 0, "spend", SEG_TYPE_DOUBLE);
+    assert_column(f, 1, "visits", SEG_TYPE_INT32);
     assert_value(f, 0, 2, 3.0);
     assert_value(f, 1, 0, 7.0);
     size_t idx = CANARY_SIZE;
+    const char *name = NULL;
+    int32_t type = 0;
     ck_assert_int_eq(seg_frame_column_info(f, 2, &name, &type), SEG_ERANGE);
 
     /* A success afterwards clears the message. */
@@ -463,10 +456,10 @@ START_TEST(zero_rows)
     const double d[1] = {1};
     ck_assert_int_eq(seg_frame_add_double(f, "with_data", d, NULL), SEG_OK);
     ck_assert_uint_eq(seg_frame_n_columns(f), 4);
-    double v = CANARY_D;
+    double v = CANARY_DBL;
     int32_t missing = CANARY_I32;
     ck_assert_int_eq(seg_frame_get_double(f, 0, 0, &v, &missing), SEG_ERANGE);
-    ck_assert_double_eq(v, CANARY_D);
+    ck_assert_double_eq(v, CANARY_DBL);
     ck_assert_int_eq(missing, CANARY_I32);
     seg_frame_free(f);
 }
@@ -502,14 +495,14 @@ START_TEST(out_of_range_untouched)
     const size_t bad[][2] = {{0, 3}, {1, 3}, {2, 0}, {2, 3}, {0, SIZE_MAX}, {SIZE_MAX, 0},
                              {1, 1000}};
     for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
-        double v = CANARY_D;
+        double v = CANARY_DBL;
         int32_t missing = CANARY_I32;
         ck_assert_int_eq(seg_frame_get_double(f, bad[k][0], bad[k][1], &v, &missing),
                          SEG_ERANGE);
-        ck_assert_double_eq(v, CANARY_D);
+        ck_assert_double_eq(v, CANARY_DBL);
         ck_assert_int_eq(missing, CANARY_I32);
         ck_assert_int_eq(seg_frame_get_double(f, bad[k][0], bad[k][1], &v, NULL), SEG_ERANGE);
-        ck_assert_double_eq(v, CANARY_D);
+        ck_assert_double_eq(v, CANARY_DBL);
     }
 
     const char *name = CANARY_PTR;
@@ -560,10 +553,10 @@ START_TEST(null_arguments)
     ck_assert_ptr_eq(name, CANARY_PTR);
     ck_assert_int_eq(type, CANARY_I32);
 
-    double v = CANARY_D;
+    double v = CANARY_DBL;
     int32_t missing = CANARY_I32;
     ck_assert_int_eq(seg_frame_get_double(NULL, 0, 0, &v, &missing), SEG_EINVAL);
-    ck_assert_double_eq(v, CANARY_D);
+    ck_assert_double_eq(v, CANARY_DBL);
     ck_assert_int_eq(missing, CANARY_I32);
     ck_assert_int_eq(seg_frame_get_double(f, 0, 0, NULL, &missing), SEG_EINVAL);
     ck_assert_int_eq(missing, CANARY_I32);
@@ -598,9 +591,9 @@ START_TEST(large_row_count)
     ck_assert_uint_lt(ta.live_bytes, 64 * 1024); /* no copy of the 4 MiB column */
     assert_value(f, 0, n - 2, (double)((n - 2) * 7));
     assert_missing(f, 0, n - 1);
-    double v = CANARY_D;
+    double v = CANARY_DBL;
     ck_assert_int_eq(seg_frame_get_double(f, 0, n, &v, NULL), SEG_ERANGE);
-    ck_assert_double_eq(v, CANARY_D);
+    ck_assert_double_eq(v, CANARY_DBL);
     seg_frame_free(f);
     ck_assert_uint_eq(ta.live, 0);
     free(bits);
@@ -672,5 +665,5 @@ static Suite *frame_suite(void)
 
 int main(void)
 {
-    return seg_unit_run(frame_suite());
+    return seg_test_run(frame_suite());
 }

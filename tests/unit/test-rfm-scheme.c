@@ -15,10 +15,6 @@
 #include "test-alloc.h"
 #include "test-main.h"
 
-#define CANARY_I32 ((int32_t)0x5EED5EED)
-static char g_canary_obj;
-#define CANARY_PTR ((void *)&g_canary_obj)
-
 static seg_rfm_scheme *builtin(int32_t which)
 {
     seg_rfm_scheme *s = NULL;
@@ -61,10 +57,10 @@ static void assert_names_dim_row(const char *msg, int dim, size_t row)
     static const char *const words[3] = {"recency", "frequency", "monetary"};
     static const char *const letters[3] = {"r", "f", "m"};
     static const char *const params[3] = {"r_score", "f_score", "m_score"};
-    ck_assert_msg(seg_unit_contains(msg, words[dim]) || has_token(msg, letters[dim]) ||
+    ck_assert_msg(seg_test_has_word(msg, words[dim]) || has_token(msg, letters[dim]) ||
                       has_token(msg, params[dim]),
                   "message \"%s\" does not name column %s", msg, words[dim]);
-    ck_assert_msg(seg_unit_names_row(msg, row), "message \"%s\" does not name row %zu", msg, row);
+    ck_assert_msg(seg_test_names_row(msg, row), "message \"%s\" does not name row %zu", msg, row);
 }
 
 /* Checks a scheme's invariants: ids valid and unique, find() agrees, names
@@ -876,5 +872,5 @@ static Suite *scheme_suite(void)
 
 int main(void)
 {
-    return seg_unit_run(scheme_suite());
+    return seg_test_run(scheme_suite());
 }

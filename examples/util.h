@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Helpers shared by the libsegment example programs (crm_rfm, bank_tiers;
+ * not part of the library): messages on stderr, command-line options,
+ * number parsing, byte-order comparison, aligned terminal output and CSV
+ * output.
+ *
+ * Messages start with the program's name: each program defines
+ *
+ *     const char prog_name[] = "crm_rfm";
+ */
+#ifndef EXAMPLES_UTIL_H
+#define EXAMPLES_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/** Exit statuses of the example programs. */
+enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
+
+/** The program's name, for messages (defined by each program). */
+extern const char prog_name[];
+
+/* ---- messages (stderr) -------------------------------------------------- */
+
+/* Prints "PROG: MSG 'ARG'", or "PROG: MSG" when `arg` is NULL. */
+void print_error(const char *msg, const char *arg);
+
+/* print_error(), then "Run 'PROG --help' for usage." */
+void error_hint(const char *msg, const char *arg);
+
+/* Prints "PROG: out of memory"; returns EXIT_FAIL. */
+int out_of_memory(void);
+
+/* Prints "PROG: WHAT: STATUS: DETAIL" (": DETAIL" only when `detail` is
+ * not NULL or empty) for a library status `rc`; returns EXIT_FAIL. */
+int lib_error(const char *what, int32_t rc, const char *detail);
+
+/* ---- command line ------------------------------------------------------- */
+
+/* Whether the first `len` bytes of `arg` are exactly the option `name`. */
+int option_is(const char *arg, size_t len, const char *name);
+
+/*
+ * For argv[*i], an option that must be one of `names[0..n_names)`, each of
+ * which takes a value, written "--name=value" or "--name value" (then *i
+ * moves past the value). Sets *name_len to the length of the name part and
+ * *value to the value, and returns EXIT_OK. An unknown option or a missing
+ * value calls usage_error("unknown option" / "missing value for option",
+ * argv[*i]) and returns EXIT_USAGE.
+ */
+int option_value(int argc, char **argv, int *i, const char *const *names, size_t n_names,
+                 void (*usage_error)(const char *msg, const char *arg), size_t *name_len,
+                 const char **value);
+
+/* ---- values ------------------------------------------------------------- */
+
+/*
+ * A finite decimal number in s[0..len) (digits, sign, '.', exponent; no
+ * NUL), blanks and tabs around it allowed, at most `max_len` bytes once
+ * they are trimmed. Returns 0 and sets *out, 1 for a blank field (*out
+ * untouched), or -1.
+ */
+int parse_number(const char *s, size_t len, size_t max_len, double *out);
+
+/*
+ * Appends s[0..len) and a NUL to the text buffer *text (*text_len bytes
+ * used of *text_cap; the buffer doubles as needed, from 16 KiB) and sets
+ * *off to the offset of the copy. Returns 0, or -1 when out of memory (then
+ * nothing changes).
+ */
+int text_append(char **text, size_t *text_len, size_t *text_cap, const char *s, size_t len,
+                size_t *off);
+
+/* memcmp order of two byte strings; a proper prefix sorts first. */
+int compare_bytes(const char *a, size_t la, const char *b, size_t lb);
+
+/* 100 * part / total, or 0 when total is 0. */
+double percent(double part, double total);
+
+/* ---- output ------------------------------------------------------------- */
+
+/* Terminal columns taken by UTF-8 text: 2 for East Asian wide characters. */
+size_t display_width(const char *s);
+
+/* Writes `s` to stdout padded with spaces to `width` display columns. */
+void print_left(const char *s, size_t width);
+
+/* One CSV field: quoted (with "" for a quote) when it holds a comma, a
+ * quote or a line break. */
+void write_csv_text(FILE *fp, const char *s, size_t len);
+
+/* A number with 15 significant digits (what a double holds reliably in
+ * decimal, so 50000 - 14569.77 prints as 35430.23, not
+ * 35430.229999999996); NaN as an empty field. */
+void write_csv_double(FILE *fp, double v);
+
+#endif /* EXAMPLES_UTIL_H */

@@ -167,11 +167,28 @@ static inline uint64_t order_key(double v)
 static int32_t count_stats(const seg__alloc *a, const double *x, size_t n, double lo, size_t range,
                            const size_t *pos, size_t m, double *out)
 {
-    uint32_t *cnt = seg__calloc_array(a, range, sizeof *cnt);
+    /* Four interleaved tables for small ranges: runs of equal values (the
+     * norm for frequencies) would otherwise serialise on one counter. */
+    size_t ways = range <= 65536 ? 4 : 1;
+    uint32_t *cnt = seg__calloc_array(a, range * ways, sizeof *cnt);
     if (!cnt)
         return SEG_ENOMEM;
-    for (size_t i = 0; i < n; i++)
-        cnt[(size_t)(x[i] - lo)]++;
+    if (ways == 4) {
+        size_t i = 0;
+        for (; i + 4 <= n; i += 4) {
+            cnt[(size_t)(x[i] - lo)]++;
+            cnt[range + (size_t)(x[i + 1] - lo)]++;
+            cnt[2 * range + (size_t)(x[i + 2] - lo)]++;
+            cnt[3 * range + (size_t)(x[i + 3] - lo)]++;
+        }
+        for (; i < n; i++)
+            cnt[(size_t)(x[i] - lo)]++;
+        for (size_t v = 0; v < range; v++)
+            cnt[v] += cnt[range + v] + cnt[2 * range + v] + cnt[3 * range + v];
+    } else {
+        for (size_t i = 0; i < n; i++)
+            cnt[(size_t)(x[i] - lo)]++;
+    }
     size_t v = 0, cum = cnt[0];
     for (size_t k = 0; k < m; k++) {
         while (cum <= pos[k])
@@ -197,8 +214,11 @@ int32_t seg__order_stats(const seg__alloc *a, const double *x, size_t n, const s
             double v = x[i];
             lo = v < lo ? v : lo;
             hi = v > hi ? v : hi;
-            double c = v >= -9e15 && v <= 9e15 ? v : 0.5; /* keeps the cast defined */
-            integral &= v == (double)(int64_t)c;
+            /* int32 round trip: vectorises (cvttpd2dq); wider integers
+             * than that are not a small range anyway. 0.5 keeps the cast
+             * defined for values out of range. */
+            double c = v >= -2e9 && v <= 2e9 ? v : 0.5;
+            integral &= v == (double)(int32_t)c;
         }
     }
     if (integral && hi - lo < (double)COUNT_RANGE && n <= UINT32_MAX)

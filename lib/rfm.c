@@ -631,6 +631,12 @@ SEG_API int32_t seg_rfm_fit_score(seg_rfm *model, const double *recency, const d
     int32_t rc = fit_all(model, col, n, dims, &kept);
     if (rc != SEG_OK)
         return rc;
+    for (int d = 0; d < 3; d++) {
+        if (!dims[d].fitted) { /* a FIXED dimension still without thresholds */
+            seg__rfm_error(model, "%s uses fixed binning but has no thresholds", dim_name[d]);
+            return SEG_ESTATE;
+        }
+    }
     memcpy(model->dim, dims, sizeof dims);
     model->err[0] = '\0';
 

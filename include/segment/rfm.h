@@ -280,6 +280,7 @@ SEG_API int32_t seg_rfm_fit(seg_rfm *model, const double *recency, const double 
  * @param[out] out_weighted Weighted score (NaN when not scored); or NULL.
  * @retval SEG_OK     Fitted and scored.
  * @retval SEG_EINVAL NULL input or `n` is 0.
+ * @retval SEG_ESTATE A #SEG_BINNING_FIXED dimension has no thresholds (nothing is changed).
  * @retval SEG_EDATA  Bad value; the message names column and row.
  * @retval SEG_ENOMEM Out of memory.
  */

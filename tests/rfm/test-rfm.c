@@ -728,6 +728,18 @@ START_TEST(test_fixed_binning_without_thresholds)
     ck_assert_int_eq(seg_rfm_score(m2, R10, F10, M10, 10, s.r, s.f, s.m, s.cell, s.w, NULL, 0),
                      SEG_ESTATE);
     assert_canary(&s);
+    /* fit_score cannot score an unfitted FIXED dimension: SEG_ESTATE, no
+     * output written, the model's R thresholds as they were (found by the
+     * fuzzer: it used to score with no thresholds). */
+    seg_rfm *m3 = mk();
+    setp(m3, SEG_RFM_PARAM_F_BINNING, SEG_BINNING_FIXED);
+    fill_canary(&s);
+    ck_assert_int_eq(seg_rfm_fit_score(m3, R10, F10, M10, 10, s.r, s.f, s.m, s.cell, s.w),
+                     SEG_ESTATE);
+    assert_canary(&s);
+    ck_assert_int_eq(seg_rfm_get_thresholds(m3, SEG_RFM_R, t, SEG_RFM_MAX_BINS, &nt), SEG_ESTATE);
+    ck_assert_ptr_nonnull(strstr(seg_rfm_last_error(m3), "frequency"));
+    seg_rfm_free(m3);
     ck_assert_int_eq(seg_rfm_set_thresholds(m2, SEG_RFM_F, tf, 3), SEG_OK);
     ck_assert_int_eq(seg_rfm_is_fitted(m2), 1);
     seg_rfm_free(m2);

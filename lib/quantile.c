@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+#include <float.h>
 #include <math.h>
 #include <string.h>
 
@@ -127,9 +128,27 @@ double seg__type7_value(double index, double lo, double hi)
     double f = floor(index);
     if (index > f && hi != lo) {
         double h = index - f;
-        return (1.0 - h) * lo + h * hi;
+        double q = (1.0 - h) * lo + h * hi;
+        /* Mathematically between lo and hi; near +-DBL_MAX the rounded sum
+         * can overflow, so keep it finite. */
+        return q > DBL_MAX ? DBL_MAX : q < -DBL_MAX ? -DBL_MAX : q;
     }
     return lo;
+}
+
+double seg__mean(const double *x, size_t n)
+{
+    double m = seg__sum(x, n) / (double)n;
+    if (isfinite(m))
+        return m;
+    /* The sum overflowed (values near DBL_MAX): average scaled terms. */
+    double s = 0.0, c = 0.0, inv = 1.0 / (double)n;
+    for (size_t i = 0; i < n; i++) {
+        double v = x[i] * inv, t = s + v;
+        c += fabs(s) >= fabs(v) ? (s - t) + v : (v - t) + s;
+        s = t;
+    }
+    return s + c;
 }
 
 double seg__sum(const double *x, size_t n)

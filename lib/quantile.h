@@ -29,6 +29,9 @@ double seg__type7_value(double index, double lo, double hi);
 int32_t seg__order_stats(const seg__alloc *a, const double *x, size_t n, const size_t *pos,
                          size_t m, double *out);
 
+/* Mean of finite values that never overflows (compensated). */
+double seg__mean(const double *x, size_t n);
+
 /* Compensated (Neumaier) sum: accurate and independent of blocking. */
 double seg__sum(const double *x, size_t n);
 

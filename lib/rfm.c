@@ -312,7 +312,7 @@ static int32_t fit_dim(const seg__alloc *a, seg__rfm_dim *d, const double *x, si
     size_t m = 0;
     switch (d->binning) {
     case SEG_BINNING_MEAN:
-        d->thr[0] = seg__sum(x, n) / (double)n;
+        d->thr[0] = seg__mean(x, n);
         d->n_thr = 1;
         d->fitted = 1;
         return SEG_OK;

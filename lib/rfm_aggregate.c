@@ -45,6 +45,13 @@ static void hint_huge_pages(void *p, size_t bytes)
 #endif
 }
 
+/* later - earlier for earlier <= later, exact over the whole int64 range
+ * (the difference can exceed INT64_MAX; as unsigned it cannot overflow). */
+static uint64_t span(int64_t earlier, int64_t later)
+{
+    return (uint64_t)later - (uint64_t)earlier;
+}
+
 static int64_t day_of(int64_t t, int32_t unit)
 {
     if (unit == SEG_TIME_DAYS)
@@ -242,9 +249,9 @@ static int32_t aggregate(const seg_rfm *m, const int32_t *customer, const int64_
         int has = x->count > 0;
         double sum = amt_d ? x->sum.d : (double)x->sum.i;
         if (out_r)
-            out_r[c] = has ? (double)(analysis - x->last) / unit : NAN;
+            out_r[c] = has ? (double)span(x->last, analysis) / unit : NAN;
         if (out_t)
-            out_t[c] = has ? (double)(analysis - x->first) / unit : NAN;
+            out_t[c] = has ? (double)span(x->first, analysis) / unit : NAN;
         if (out_f)
             out_f[c] = days ? (double)days[c] : (double)x->count;
         if (out_m)

@@ -259,6 +259,9 @@ static int32_t parse_model(parser *ps, seg_rfm *m)
                 return fail_at(ps, tok[0], "duplicate '%s'", thr_key[d]);
             if (n < 2)
                 return fail_at(ps, tok[0], "'%s' needs at least one number", thr_key[d]);
+            if (n - 1 > SEG__RFM_MAX_THR)
+                return fail_at(ps, tok[SEG__RFM_MAX_THR + 1], "'%s' has more than %d values",
+                               thr_key[d], SEG__RFM_MAX_THR);
             for (int k = 1; k < n; k++) {
                 int32_t rc = parse_double(ps, tok[k], tl[k], &thr[d][k - 1]);
                 if (rc != SEG_OK)

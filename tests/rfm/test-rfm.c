@@ -1755,6 +1755,10 @@ START_TEST(test_load_corrupt)
     expect_load_fails(v99, SEG_EVERSION, 0);
     free(v99);
 
+    /* Ten threshold values (more than any dimension can have) on one line:
+     * refused, not written past the 9-slot table (found by fuzz_rfm_load). */
+    expect_load_fails("libsegment-rfm 1\nr_thresholds 1 2 3 4 5 6 7 8 9 10\nend\n", SEG_EPARSE, 2);
+
     /* Garbage, empty, header only. */
     expect_load_fails("hello world\n", SEG_EPARSE, 1);
     expect_load_fails("\x01\x02\xff\xfe", SEG_EPARSE, 1);

@@ -389,6 +389,25 @@ START_TEST(test_order_sum)
 END_TEST
 
 /* No rows: everybody is flagged. NULL arrays are fine when n_rows is 0. */
+/* Extreme times: analysis - last exceeds INT64_MAX but is still exact as
+ * an unsigned span (found by the numeric fuzz target as an int64 overflow). */
+START_TEST(test_extreme_times)
+{
+    seg_rfm *m = mk();
+    const int32_t c[2] = {0, 0};
+    const int64_t t[2] = {INT64_MIN, INT64_MIN + 10};
+    const double a[2] = {1, 2};
+    double rec = 0, ten = 0;
+    ck_assert_int_eq(seg_rfm_aggregate(m, c, t, a, 2, INT64_MAX, 1, &rec, NULL, NULL, &ten, NULL,
+                                       NULL, 0),
+                     SEG_OK);
+    /* INT64_MAX - (INT64_MIN + 10) = 2^64 - 11, INT64_MAX - INT64_MIN = 2^64 - 1 */
+    ck_assert(rec == (double)(UINT64_MAX - 10));
+    ck_assert(ten == (double)UINT64_MAX);
+    seg_rfm_free(m);
+}
+END_TEST
+
 START_TEST(test_no_rows)
 {
     seg_rfm *m = mk();
@@ -709,6 +728,7 @@ static Suite *agg_suite(void)
 
     tc = tcase_create("edges");
     tcase_add_test(tc, test_no_rows);
+    tcase_add_test(tc, test_extreme_times);
     tcase_add_test(tc, test_null_outputs);
     tcase_add_test(tc, test_bad_input);
     suite_add_tcase(s, tc);

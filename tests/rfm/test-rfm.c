@@ -832,6 +832,30 @@ END_TEST
  *   median 30 -> 10, 20, 30 score 2; 40, 150 score 1.
  * M = 5 5 5 5 5: mean = median = 5: all score 2 (ties at the cut go high).
  * Even n: F = 1 2 3 4, median (type 7 at 1/2: index 2.5) = 2.5, mean 2.5. */
+/* Values near DBL_MAX: the plain sum overflows, the mean must not (found
+ * by the numeric fuzz target); type-7 interpolation stays finite too. */
+START_TEST(test_thresholds_near_dbl_max)
+{
+    const double big[3] = {DBL_MAX, DBL_MAX, 0};
+    const double one[3] = {1, 1, 1};
+    seg_rfm *m = mk();
+    setp(m, SEG_RFM_PARAM_M_BINNING, SEG_BINNING_MEAN);
+    fit_ok(m, one, one, big, 3);
+    double t[SEG_RFM_MAX_BINS];
+    size_t nt = 0;
+    ck_assert_int_eq(seg_rfm_get_thresholds(m, SEG_RFM_M, t, SEG_RFM_MAX_BINS, &nt), SEG_OK);
+    ck_assert(isfinite(t[0]));
+    ck_assert(fabs(t[0] - DBL_MAX / 3 * 2) <= DBL_MAX * 1e-15);
+    setp(m, SEG_RFM_PARAM_M_BINNING, SEG_BINNING_TIES);
+    const double wide[2] = {DBL_MAX, nextafter(DBL_MAX, 0)};
+    fit_ok(m, one, one, wide, 2);
+    ck_assert_int_eq(seg_rfm_get_thresholds(m, SEG_RFM_M, t, SEG_RFM_MAX_BINS, &nt), SEG_OK);
+    for (size_t j = 0; j < nt; j++)
+        ck_assert(isfinite(t[j]));
+    seg_rfm_free(m);
+}
+END_TEST
+
 START_TEST(test_mean_median_by_hand)
 {
     const double r[5] = {40, 10, 150, 30, 20};
@@ -1875,6 +1899,7 @@ static Suite *rfm_suite(void)
 
     tc = tcase_create("mean_median");
     tcase_add_test(tc, test_mean_median_by_hand);
+    tcase_add_test(tc, test_thresholds_near_dbl_max);
     tcase_add_test(tc, test_mean_median_every_k);
     suite_add_tcase(s, tc);
 

@@ -13,31 +13,7 @@ set -eu
 
 cd "$(dirname "$0")/.."
 
-PACKAGES="meson ninja-build gcc g++ libc6-dev pkg-config check doxygen python3-pandas python3-numpy binutils"
-
-missing=""
-for tool in meson ninja cc pkg-config; do
-    command -v "$tool" > /dev/null 2>&1 || missing="$missing $tool"
-done
-if command -v pkg-config > /dev/null 2>&1 && ! pkg-config --exists check; then
-    missing="$missing check(pkg-config)"
-elif ! command -v pkg-config > /dev/null 2>&1; then
-    missing="$missing check(pkg-config)"
-fi
-if [ -n "$missing" ]; then
-    echo "tools/test.sh: missing:$missing"
-    if [ "$(id -u)" -eq 0 ] && command -v apt-get > /dev/null 2>&1; then
-        echo "tools/test.sh: installing: apt-get install -y $PACKAGES"
-        export DEBIAN_FRONTEND=noninteractive
-        apt-get update
-        # shellcheck disable=SC2086
-        apt-get install -y $PACKAGES
-    else
-        echo "Install them with:"
-        echo "  sudo apt-get install -y $PACKAGES"
-        exit 1
-    fi
-fi
+. tools/ensure-deps.sh
 
 if [ -f build/meson-private/coredata.dat ]; then
     meson setup --reconfigure --werror build

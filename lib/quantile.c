@@ -136,33 +136,24 @@ double seg__type7_value(double index, double lo, double hi)
     return lo;
 }
 
-double seg__mean(const double *x, size_t n)
+/* Compensated (Neumaier) sum of x[i] * scale: accurate and independent
+ * of blocking. */
+static double scaled_sum(const double *x, size_t n, double scale)
 {
-    double m = seg__sum(x, n) / (double)n;
-    if (isfinite(m))
-        return m;
-    /* The sum overflowed (values near DBL_MAX): average scaled terms. */
-    double s = 0.0, c = 0.0, inv = 1.0 / (double)n;
+    double s = 0.0, c = 0.0;
     for (size_t i = 0; i < n; i++) {
-        double v = x[i] * inv, t = s + v;
+        double v = x[i] * scale, t = s + v;
         c += fabs(s) >= fabs(v) ? (s - t) + v : (v - t) + s;
         s = t;
     }
     return s + c;
 }
 
-double seg__sum(const double *x, size_t n)
+double seg__mean(const double *x, size_t n)
 {
-    double s = 0.0, c = 0.0;
-    for (size_t i = 0; i < n; i++) {
-        double t = s + x[i];
-        if (fabs(s) >= fabs(x[i]))
-            c += (s - t) + x[i];
-        else
-            c += (x[i] - t) + s;
-        s = t;
-    }
-    return s + c;
+    double m = scaled_sum(x, n, 1.0) / (double)n;
+    /* A sum of values near DBL_MAX overflows: average scaled terms instead. */
+    return isfinite(m) ? m : scaled_sum(x, n, 1.0 / (double)n);
 }
 
 /* ---- radix-histogram order statistics ----------------------------------- */

@@ -32,7 +32,4 @@ int32_t seg__order_stats(const seg__alloc *a, const double *x, size_t n, const s
 /* Mean of finite values that never overflows (compensated). */
 double seg__mean(const double *x, size_t n);
 
-/* Compensated (Neumaier) sum: accurate and independent of blocking. */
-double seg__sum(const double *x, size_t n);
-
 #endif /* SEG_QUANTILE_H */

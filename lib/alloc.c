@@ -180,3 +180,11 @@ int seg__is_identifier(const char *s)
             return 0;
     return 1;
 }
+
+size_t seg__strnlen(const char *s, size_t max)
+{
+    size_t n = 0;
+    while (n <= max && s[n])
+        n++;
+    return n;
+}

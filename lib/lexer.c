@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "lexer.h"
+#include "seg-private.h"
 
 void seg__lex_init(seg__lexer *lx, const char *text, size_t len, int line_mode)
 {
@@ -14,6 +15,7 @@ void seg__lex_init(seg__lexer *lx, const char *text, size_t len, int line_mode)
     lx->line = 1;
     lx->line_start = 0;
     lx->line_mode = line_mode;
+    lx->utf8_words = 0;
     lx->error = NULL;
 }
 
@@ -101,6 +103,10 @@ seg__token seg__lex_next(seg__lexer *lx)
             lx->pos++;
             continue;
         }
+        if (lx->utf8_words && lx->len - lx->pos >= 3 && memcmp(s + lx->pos, "\xe3\x80\x80", 3) == 0) {
+            lx->pos += 3; /* U+3000 IDEOGRAPHIC SPACE */
+            continue;
+        }
         break;
     }
     size_t start = lx->pos;
@@ -146,9 +152,24 @@ seg__token seg__lex_next(seg__lexer *lx)
         t.number = v;
         return t;
     }
-    if (is_ident_start(c)) {
-        while (lx->pos < lx->len && (is_ident_start(s[lx->pos]) || is_digit(s[lx->pos])))
-            lx->pos++;
+    if (is_ident_start(c) || (lx->utf8_words && (unsigned char)c >= 0x80)) {
+        while (lx->pos < lx->len) {
+            unsigned char b = (unsigned char)s[lx->pos];
+            if (is_ident_start((char)b) || is_digit((char)b)) {
+                lx->pos++;
+                continue;
+            }
+            if (!lx->utf8_words || b < 0x80)
+                break;
+            if (lx->len - lx->pos >= 3 && memcmp(s + lx->pos, "\xe3\x80\x80", 3) == 0)
+                break;
+            size_t n = utf8_len((const unsigned char *)s + lx->pos, lx->len - lx->pos);
+            if (n == 0) {
+                lx->pos++;
+                return error_at(lx, start, "invalid UTF-8");
+            }
+            lx->pos += n;
+        }
         return make(lx, SEG__TOK_IDENT, start);
     }
     if (c == '`' || c == '"') {
@@ -244,4 +265,69 @@ size_t seg__tok_text(const seg__lexer *lx, const seg__token *t, char *buf, size_
     if (cap)
         buf[out < cap ? out : cap - 1] = '\0';
     return out + 1;
+}
+
+int32_t seg__lex_skip_header(seg__lexer *lx, const char *magic, const char *source, char *err,
+                           size_t cap)
+{
+    size_t pos = 0, line = 1, n = strlen(magic);
+    const char *t = lx->text;
+    for (;;) { /* blank or comment lines */
+        size_t e = pos;
+        while (e < lx->len && (t[e] == ' ' || t[e] == '\t' || t[e] == '\r'))
+            e++;
+        if (e < lx->len && (t[e] == '\n' || t[e] == '#')) {
+            while (e < lx->len && t[e] != '\n')
+                e++;
+            if (e >= lx->len)
+                return SEG_OK;
+            pos = e + 1;
+            line++;
+            continue;
+        }
+        pos = e;
+        break;
+    }
+    if (lx->len - pos < n || memcmp(t + pos, magic, n) != 0)
+        return SEG_OK; /* no header */
+    size_t e = pos + n;
+    while (e < lx->len && (t[e] == ' ' || t[e] == '\t'))
+        e++;
+    size_t v = e;
+    while (e < lx->len && t[e] != '\n' && t[e] != '\r' && t[e] != ' ' && t[e] != '#')
+        e++;
+    if (e - v != 1 || t[v] != '1') {
+        seg__errf(err, cap, "%s:%zu:%zu: unsupported format version '%.*s' (this library reads 1)",
+                  source, line, v - pos + 1, (int)(e - v < 20 ? e - v : 20), t + v);
+        return SEG_EVERSION;
+    }
+    while (e < lx->len && t[e] != '\n')
+        e++;
+    lx->pos = e < lx->len ? e + 1 : e;
+    lx->line = line + 1;
+    lx->line_start = lx->pos;
+    return SEG_OK;
+}
+
+void seg__put(char *buf, size_t cap, size_t *len, const char *s, size_t n)
+{
+    if (buf && *len + n < cap)
+        memcpy(buf + *len, s, n);
+    *len += n;
+}
+
+void seg__put_str(char *buf, size_t cap, size_t *len, const char *s)
+{
+    seg__put(buf, cap, len, s, strlen(s));
+}
+
+void seg__put_quoted(char *buf, size_t cap, size_t *len, const char *s)
+{
+    seg__put(buf, cap, len, "\"", 1);
+    for (; *s; s++) {
+        if (*s == '"' || *s == '\\')
+            seg__put(buf, cap, len, "\\", 1);
+        seg__put(buf, cap, len, s, 1);
+    }
+    seg__put(buf, cap, len, "\"", 1);
 }

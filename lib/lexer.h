@@ -32,6 +32,8 @@ typedef struct seg__lexer {
     size_t len, pos;
     size_t line, line_start; /* line_start: offset of the current line's first byte */
     int line_mode;           /* report newlines as tokens */
+    int utf8_words;          /* bare words may contain non-ASCII characters (tag
+                              * queries); U+3000 counts as a space */
     const char *error;       /* static message for SEG__TOK_ERROR */
 } seg__lexer;
 
@@ -48,5 +50,17 @@ int seg__tok_is_word(const seg__lexer *lx, const seg__token *t, const char *kw);
 /* Copies an identifier's name (backquotes removed) or a string's content
  * (escapes resolved) into buf; returns the needed size including NUL. */
 size_t seg__tok_text(const seg__lexer *lx, const seg__token *t, char *buf, size_t cap);
+
+/* Skips blank and comment lines and an optional "<magic> 1" first line;
+ * another version is SEG_EVERSION with "source:line:col: ...". */
+int32_t seg__lex_skip_header(seg__lexer *lx, const char *magic, const char *source, char *err,
+                             size_t cap);
+
+/* Text writers: append to buf while it fits (leaving room for a NUL) and
+ * count the full length in *len either way. */
+void seg__put(char *buf, size_t cap, size_t *len, const char *s, size_t n);
+void seg__put_str(char *buf, size_t cap, size_t *len, const char *s);
+/* Writes s in double quotes, escaping '"' and '\\'. */
+void seg__put_quoted(char *buf, size_t cap, size_t *len, const char *s);
 
 #endif /* SEG_LEXER_H */

@@ -61,6 +61,9 @@ void seg__verrf(char *buf, size_t cap, const char *fmt, va_list ap);
  * characters. Returns NULL when fine, else a static reason. */
 const char *seg__check_name(const char *name, size_t max);
 
+/* strlen(s), or max + 1 if s has no NUL within its first max + 1 bytes. */
+size_t seg__strnlen(const char *s, size_t max);
+
 /* 1 if `s` is an ASCII identifier [A-Za-z_][A-Za-z0-9_]*. */
 int seg__is_identifier(const char *s);
 

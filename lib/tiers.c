@@ -181,48 +181,6 @@ SEG_API int32_t seg_tiers_add(seg_tiers *tiers, const char *id, const char *name
 
 /* Skips an optional first line "<magic> <version>" (after blank and
  * comment lines); only version 1 is known. */
-static int32_t skip_header(seg__lexer *lx, const char *magic, const char *source, char *err,
-                           size_t cap)
-{
-    size_t pos = 0, line = 1, n = strlen(magic);
-    const char *t = lx->text;
-    for (;;) { /* blank or comment lines */
-        size_t e = pos;
-        while (e < lx->len && (t[e] == ' ' || t[e] == '\t' || t[e] == '\r'))
-            e++;
-        if (e < lx->len && (t[e] == '\n' || t[e] == '#')) {
-            while (e < lx->len && t[e] != '\n')
-                e++;
-            if (e >= lx->len)
-                return SEG_OK;
-            pos = e + 1;
-            line++;
-            continue;
-        }
-        pos = e;
-        break;
-    }
-    if (lx->len - pos < n || memcmp(t + pos, magic, n) != 0)
-        return SEG_OK; /* no header */
-    size_t e = pos + n;
-    while (e < lx->len && (t[e] == ' ' || t[e] == '\t'))
-        e++;
-    size_t v = e;
-    while (e < lx->len && t[e] != '\n' && t[e] != '\r' && t[e] != ' ' && t[e] != '#')
-        e++;
-    if (e - v != 1 || t[v] != '1') {
-        seg__errf(err, cap, "%s:%zu:%zu: unsupported format version '%.*s' (this library reads 1)",
-                  source, line, v - pos + 1, (int)(e - v < 20 ? e - v : 20), t + v);
-        return SEG_EVERSION;
-    }
-    while (e < lx->len && t[e] != '\n')
-        e++;
-    lx->pos = e < lx->len ? e + 1 : e;
-    lx->line = line + 1;
-    lx->line_start = lx->pos;
-    return SEG_OK;
-}
-
 SEG_API int32_t seg_tiers_load(seg_tiers **out, const char *text, size_t len,
                                const seg_frame *schema, const char *source,
                                const seg_allocator *alloc, char *err_buf, size_t err_cap)
@@ -253,7 +211,7 @@ SEG_API int32_t seg_tiers_load(seg_tiers **out, const char *text, size_t len,
         rc = (code);                                                                         \
         goto fail;                                                                           \
     } while (0)
-    rc = skip_header(&lx, "libsegment-tiers", source, err_buf, err_cap);
+    rc = seg__lex_skip_header(&lx, "libsegment-tiers", source, err_buf, err_cap);
     if (rc != SEG_OK)
         goto fail;
     for (;;) {
@@ -403,46 +361,29 @@ SEG_API const char *seg_tiers_last_error(const seg_tiers *tiers)
 }
 
 /* Appends to buf when it fits; always counts. */
-static void put(char *buf, size_t cap, size_t *len, const char *s, size_t n)
-{
-    if (buf && *len + n < cap)
-        memcpy(buf + *len, s, n);
-    *len += n;
-}
-
-static void put_str(char *buf, size_t cap, size_t *len, const char *s)
-{
-    put(buf, cap, len, s, strlen(s));
-}
-
 /* Renders the set into buf (if it fits) and returns the full length. */
 static size_t render(const seg_tiers *s, char *buf, size_t cap)
 {
     size_t len = 0;
     const char *kw = s->is_group > 0 ? "group " : "tier ";
-    put_str(buf, cap, &len, "libsegment-tiers 1\n");
+    seg__put_str(buf, cap, &len, "libsegment-tiers 1\n");
     for (size_t i = 0; i < s->n; i++) {
         const seg__tier *t = &s->t[i];
-        put_str(buf, cap, &len, kw);
-        put_str(buf, cap, &len, t->id);
-        put_str(buf, cap, &len, " \"");
-        for (const char *c = t->name; *c; c++) {
-            if (*c == '"' || *c == '\\')
-                put(buf, cap, &len, "\\", 1);
-            put(buf, cap, &len, c, 1);
-        }
-        put_str(buf, cap, &len, "\"");
+        seg__put_str(buf, cap, &len, kw);
+        seg__put_str(buf, cap, &len, t->id);
+        seg__put_str(buf, cap, &len, " ");
+        seg__put_quoted(buf, cap, &len, t->name);
         if (!t->when_text) {
-            put_str(buf, cap, &len, " otherwise\n");
+            seg__put_str(buf, cap, &len, " otherwise\n");
             continue;
         }
-        put_str(buf, cap, &len, " when ");
-        put_str(buf, cap, &len, t->when_text);
+        seg__put_str(buf, cap, &len, " when ");
+        seg__put_str(buf, cap, &len, t->when_text);
         if (t->keep_text) {
-            put_str(buf, cap, &len, " keep ");
-            put_str(buf, cap, &len, t->keep_text);
+            seg__put_str(buf, cap, &len, " keep ");
+            seg__put_str(buf, cap, &len, t->keep_text);
         }
-        put_str(buf, cap, &len, "\n");
+        seg__put_str(buf, cap, &len, "\n");
     }
     return len;
 }

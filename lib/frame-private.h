@@ -31,6 +31,17 @@ struct seg_frame {
     char err[SEG__ERR_LEN];
 };
 
+/* An internal column type: one bit per row in 64-bit words (bit i % 64 of
+ * word i / 64), read as 1.0 or 0.0, never missing. Tag sets hand tags to
+ * rules this way; it never appears in a caller's frame. */
+#define SEG__TYPE_BITS 100
+
+/* Adds a column of any type, SEG__TYPE_BITS included (the checks of the
+ * public add functions apply). */
+int32_t seg__frame_add_column(struct seg_frame *f, const char *name, int32_t type,
+                              const void *data, const uint8_t *validity,
+                              const char *const *dict, size_t dict_len);
+
 /* Takes a reference; release it with seg_frame_free(). */
 void seg__frame_ref(struct seg_frame *f);
 

@@ -130,6 +130,12 @@ static int32_t frame_add(seg_frame *f, const char *name, int32_t type, const voi
     return SEG_OK;
 }
 
+int32_t seg__frame_add_column(seg_frame *f, const char *name, int32_t type, const void *data,
+                              const uint8_t *validity, const char *const *dict, size_t dict_len)
+{
+    return frame_add(f, name, type, data, validity, dict, dict_len);
+}
+
 SEG_API int32_t seg_frame_add_double(seg_frame *frame, const char *name, const double *data,
                                      const uint8_t *validity)
 {

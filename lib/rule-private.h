@@ -96,4 +96,13 @@ int32_t seg__rule_compile_at(seg_rule **out, const char *text, size_t len,
                              const seg_frame *schema, const char *source, size_t line0,
                              size_t col0, const seg__alloc *a, char *err, size_t cap);
 
+/* Parses a rule without a schema: checks its syntax (not its types) and
+ * calls name_cb for every column name it uses, with the name's position
+ * in `source`. A status other than SEG_OK from the callback stops the scan
+ * and is returned. */
+typedef int32_t (*seg__rule_name_fn)(void *ctx, const char *name, size_t line, size_t col);
+int32_t seg__rule_scan(const char *text, size_t len, seg__rule_name_fn name_cb, void *ctx,
+                       const char *source, size_t line0, size_t col0, const seg__alloc *a,
+                       char *err, size_t cap);
+
 #endif /* SEG_RULE_PRIVATE_H */

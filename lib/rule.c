@@ -43,6 +43,8 @@ typedef struct parser {
     char *err;
     size_t err_cap;
     int32_t rc;
+    seg__rule_name_fn name_cb; /* scan mode (no schema): reports column names */
+    void *cb_ctx;
 } parser;
 
 static void perr(parser *p, const seg__token *t, const char *fmt, ...)
@@ -162,6 +164,23 @@ static int parse_column(parser *p, const seg__token *t)
         return -1;
     char name[SEG_FRAME_NAME_MAX + 1];
     size_t need = seg__tok_text(&p->lx, t, name, sizeof name);
+    if (!p->schema) {
+        if (need > sizeof name) {
+            perr(p, t, "name is longer than %d bytes", SEG_FRAME_NAME_MAX);
+            return -1;
+        }
+        size_t line = p->line0 + t->line - 1;
+        size_t col = t->line == 1 ? p->col0 + t->col - 1 : t->col;
+        int32_t rc = p->name_cb(p->cb_ctx, name, line, col);
+        if (rc != SEG_OK) {
+            p->rc = rc;
+            if (rc == SEG_ENOMEM)
+                seg__errf(p->err, p->err_cap, "%s: out of memory", p->source);
+            return -1;
+        }
+        p->nodes[n].type = T_NUM;
+        return n;
+    }
     size_t idx;
     if (need > sizeof name || seg_frame_find(p->schema, name, &idx) != SEG_OK) {
         perr(p, t, "unknown column '%s'", name);
@@ -962,9 +981,9 @@ SEG_API void seg_rule_free(seg_rule *rule)
     seg__free(&a, rule);
 }
 
-int32_t seg__rule_compile_at(seg_rule **out, const char *text, size_t len,
-                             const seg_frame *schema, const char *source, size_t line0,
-                             size_t col0, const seg__alloc *a, char *err, size_t cap)
+static int32_t compile(seg_rule **out, const char *text, size_t len, const seg_frame *schema,
+                       seg__rule_name_fn name_cb, void *cb_ctx, const char *source,
+                       size_t line0, size_t col0, const seg__alloc *a, char *err, size_t cap)
 {
     seg_rule *r = seg__malloc(a, sizeof *r);
     if (!r) {
@@ -983,6 +1002,8 @@ int32_t seg__rule_compile_at(seg_rule **out, const char *text, size_t len,
     p.col0 = col0;
     p.err = err;
     p.err_cap = cap;
+    p.name_cb = name_cb;
+    p.cb_ctx = cb_ctx;
     seg__lex_init(&p.lx, text, len, 0);
     advance(&p);
     int root = -1;
@@ -993,6 +1014,11 @@ int32_t seg__rule_compile_at(seg_rule **out, const char *text, size_t len,
     if (p.rc == SEG_OK && p.tok.kind != SEG__TOK_END) {
         char b[64];
         perr(&p, &p.tok, "unexpected %s after a complete rule", tok_desc(&p, &p.tok, b, sizeof b));
+    }
+    if (p.rc == SEG_OK && !schema) { /* scan mode: syntax and names only */
+        seg__free(a, p.nodes);
+        seg_rule_free(r);
+        return SEG_OK;
     }
     if (p.rc == SEG_OK)
         check(&p, root);
@@ -1015,6 +1041,20 @@ int32_t seg__rule_compile_at(seg_rule **out, const char *text, size_t len,
     }
     *out = r;
     return SEG_OK;
+}
+
+int32_t seg__rule_compile_at(seg_rule **out, const char *text, size_t len,
+                             const seg_frame *schema, const char *source, size_t line0,
+                             size_t col0, const seg__alloc *a, char *err, size_t cap)
+{
+    return compile(out, text, len, schema, NULL, NULL, source, line0, col0, a, err, cap);
+}
+
+int32_t seg__rule_scan(const char *text, size_t len, seg__rule_name_fn name_cb, void *ctx,
+                       const char *source, size_t line0, size_t col0, const seg__alloc *a,
+                       char *err, size_t cap)
+{
+    return compile(NULL, text, len, NULL, name_cb, ctx, source, line0, col0, a, err, cap);
 }
 
 SEG_API int32_t seg_rule_compile(seg_rule **out, const char *text, size_t len,
@@ -1051,6 +1091,12 @@ static void load(const seg__column *c, size_t r0, size_t n, double *out)
         const int64_t *x = (const int64_t *)c->data + r0;
         for (size_t i = 0; i < n; i++)
             out[i] = (double)x[i];
+        break;
+    }
+    case SEG__TYPE_BITS: {
+        const uint64_t *w = c->data;
+        for (size_t i = 0; i < n; i++)
+            out[i] = (double)((w[(r0 + i) / 64] >> ((r0 + i) % 64)) & 1);
         break;
     }
     default: {

@@ -16,5 +16,8 @@
 #include <segment/rfm_scheme.h>
 #include <segment/rule.h>
 #include <segment/tiers.h>
+#include <segment/tags.h>
+#include <segment/tagset.h>
+#include <segment/query.h>
 
 #endif /* SEGMENT_SEGMENT_H */

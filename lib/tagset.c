@@ -28,12 +28,24 @@ static void fill_full(uint64_t *w, size_t rows)
         w[full] = ((uint64_t)1 << (rows % 64)) - 1;
 }
 
+/* Words a bitmap of `rows` rows takes: the last chunk of a set may be short. */
+static size_t chunk_words_for(size_t rows)
+{
+    return (rows + 63) / 64;
+}
+
 const uint64_t *seg__chunk_words(const seg_tagset *s, const seg__chunk *ch, size_t c,
                                  uint64_t *scratch)
 {
     switch (ch->type) {
-    case SEG__C_BITMAP:
-        return ch->data;
+    case SEG__C_BITMAP: {
+        size_t nw = chunk_words_for(seg__chunk_rows(s, c));
+        if (nw == W)
+            return ch->data;
+        memcpy(scratch, ch->data, nw * sizeof *scratch); /* the last, partial chunk */
+        memset(scratch + nw, 0, (W - nw) * sizeof *scratch);
+        return scratch;
+    }
     case SEG__C_FULL:
         fill_full(scratch, seg__chunk_rows(s, c));
         return scratch;
@@ -48,23 +60,27 @@ const uint64_t *seg__chunk_words(const seg_tagset *s, const seg__chunk *ch, size
     }
 }
 
-static size_t chunk_bytes(const seg__chunk *ch)
+static size_t chunk_bytes(const seg_tagset *s, const seg__chunk *ch, size_t c)
 {
     return ch->type == SEG__C_ARRAY ? ch->card * sizeof(uint16_t)
-         : ch->type == SEG__C_BITMAP ? W * sizeof(uint64_t) : 0;
+         : ch->type == SEG__C_BITMAP ? chunk_words_for(seg__chunk_rows(s, c)) * sizeof(uint64_t)
+         : 0;
 }
 
-/* Builds the smallest chunk holding the bits w; -1 when out of memory. */
+/* Builds the smallest chunk holding the bits w; -1 when out of memory.
+ * A sorted list is used while it is smaller than the bitmap (at most
+ * SEG__ARRAY_MAX rows for a whole chunk). */
 static int chunk_make(const seg_tagset *s, const uint64_t *w, size_t rows, seg__chunk *out)
 {
     size_t card = popcount_words(w, W);
+    size_t nw = chunk_words_for(rows);
     memset(out, 0, sizeof *out);
     out->card = (uint32_t)card;
     if (card == 0) {
         out->type = SEG__C_EMPTY;
     } else if (card == rows) {
         out->type = SEG__C_FULL;
-    } else if (card <= SEG__ARRAY_MAX) {
+    } else if (card * sizeof(uint16_t) <= nw * sizeof(uint64_t)) {
         uint16_t *a = seg__malloc_array(&s->alloc, card, sizeof *a);
         if (!a)
             return -1;
@@ -75,10 +91,10 @@ static int chunk_make(const seg_tagset *s, const uint64_t *w, size_t rows, seg__
         out->type = SEG__C_ARRAY;
         out->data = a;
     } else {
-        uint64_t *b = seg__malloc_array(&s->alloc, W, sizeof *b);
+        uint64_t *b = seg__malloc_array(&s->alloc, nw, sizeof *b);
         if (!b)
             return -1;
-        memcpy(b, w, W * sizeof *b);
+        memcpy(b, w, nw * sizeof *b);
         out->type = SEG__C_BITMAP;
         out->data = b;
     }
@@ -562,7 +578,7 @@ SEG_API int32_t seg_tagset_memory(const seg_tagset *set, int32_t tag_id, size_t 
     size_t bytes = (t1 - t0) * set->n_chunks * sizeof(seg__chunk);
     for (size_t t = t0; t < t1; t++)
         for (size_t c = 0; c < set->n_chunks; c++)
-            bytes += chunk_bytes(&set->chunks[t * set->n_chunks + c]);
+            bytes += chunk_bytes(set, &set->chunks[t * set->n_chunks + c], c);
     *out = bytes;
     return SEG_OK;
 }

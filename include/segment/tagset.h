@@ -21,8 +21,10 @@ SEG_BEGIN_DECLS
  * chunks of 65536; each tag's chunk is stored in the smallest of four
  * forms: empty (no bytes), full (no bytes), a sorted list of 16-bit row
  * offsets (2 bytes per customer holding the tag, up to 4096 of them) or a
- * bitmap (8 KiB). A tag therefore never costs more than n/8 bytes plus
- * 16 bytes per chunk, and a tag held by 0.1% of customers about n/500.
+ * bitmap (8 KiB; the last chunk's bitmap is as long as its rows need,
+ * in 64-bit words). A tag therefore never costs more than n/8 bytes plus
+ * 8 bytes for rounding and 16 bytes per chunk, and a tag held by 0.1% of
+ * customers about n/500.
  * seg_tagset_memory() reports the bytes in use.
  *
  * Tags are named by their registry id. Setting a tag that belongs to an

@@ -57,13 +57,6 @@ static void qerr(qparser *p, const seg__token *t, const char *fmt, ...)
     p->rc = SEG_EPARSE;
 }
 
-static void advance(qparser *p)
-{
-    p->tok = seg__lex_next(&p->lx);
-    if (p->tok.kind == SEG__TOK_ERROR)
-        qerr(p, &p->tok, "%s", p->lx.error);
-}
-
 static const char *describe(const qparser *p, const seg__token *t, char *buf, size_t cap)
 {
     if (t->kind == SEG__TOK_END)
@@ -71,6 +64,21 @@ static const char *describe(const qparser *p, const seg__token *t, char *buf, si
     size_t n = seg__utf8_prefix(p->lx.text + t->start, t->len, 40);
     snprintf(buf, cap, "'%.*s%s'", (int)n, p->lx.text + t->start, n < t->len ? "..." : "");
     return buf;
+}
+
+static void advance(qparser *p)
+{
+    p->tok = seg__lex_next(&p->lx);
+    if (p->tok.kind != SEG__TOK_ERROR)
+        return;
+    char b[64];
+    const char *c = p->lx.text + p->tok.start;
+    if (p->tok.len == 1 && (*c == '&' || *c == '|'))
+        qerr(p, &p->tok, "'%c' is not an operator: write '%s'", *c, *c == '&' ? "and" : "or");
+    else if (p->lx.error[0] == '\'')
+        qerr(p, &p->tok, "%s", p->lx.error);
+    else
+        qerr(p, &p->tok, "%s: %s", p->lx.error, describe(p, &p->tok, b, sizeof b));
 }
 
 static void emit(qparser *p, int32_t op, int32_t ti)

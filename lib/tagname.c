@@ -117,6 +117,8 @@ static size_t code_points(const char *s, uint32_t *out)
 /* Levenshtein distance over code points, or 1 when one contains the other. */
 static size_t distance(const uint32_t *a, size_t na, const char *key, const char *needle)
 {
+    if (strcmp(key, needle) == 0)
+        return 0;
     if (strstr(key, needle) || strstr(needle, key))
         return 1;
     uint32_t b[SEG_TAG_NAME_MAX + 1];

@@ -200,7 +200,7 @@ static void holder(const seg_tagreg *reg, int32_t id, const char *key, char *buf
 
 /* Validates a name and writes its key; sets reg->err on failure. */
 static int32_t make_key(seg_tagreg *reg, const char *what, const char *name, size_t len,
-                        char *key)
+                        char *key, const seg__tag *for_tag)
 {
     size_t klen;
     const char *why = seg__tag_normalize(name, len, key, &klen);
@@ -213,7 +213,11 @@ static int32_t make_key(seg_tagreg *reg, const char *what, const char *name, siz
     if (holder_id) {
         char h[SEG_TAG_NAME_MAX + 64];
         holder(reg, holder_id, key, h, sizeof h);
-        set_err(reg, "%s '%.*s' is taken: it is %s", what, (int)len, name, h);
+        if (for_tag)
+            set_err(reg, "%s '%.*s' of tag %d '%s' is taken: it is %s", what, (int)len, name,
+                    (int)for_tag->id, for_tag->name, h);
+        else
+            set_err(reg, "%s '%.*s' is taken: it is %s", what, (int)len, name, h);
         return SEG_EEXISTS;
     }
     return SEG_OK;
@@ -263,7 +267,7 @@ int32_t seg__tagreg_add(seg_tagreg *reg, int64_t id, const char *name, size_t le
         return SEG_EEXISTS;
     }
     char key[SEG_TAG_NAME_MAX + 1];
-    int32_t rc = make_key(reg, "name", name, len, key);
+    int32_t rc = make_key(reg, "name", name, len, key, NULL);
     if (rc != SEG_OK)
         return rc;
     if (reg->n == reg->cap) {
@@ -328,7 +332,7 @@ SEG_API int32_t seg_tagreg_add(seg_tagreg *reg, int32_t id, const char *name, in
 int32_t seg__tagreg_add_alias(seg_tagreg *reg, seg__tag *t, const char *alias, size_t len)
 {
     char key[SEG_TAG_NAME_MAX + 1];
-    int32_t rc = make_key(reg, "alias", alias, len, key);
+    int32_t rc = make_key(reg, "alias", alias, len, key, t);
     if (rc != SEG_OK)
         return rc;
     if (t->n_aliases == t->cap_aliases) {
@@ -575,7 +579,31 @@ SEG_API int32_t seg_tagreg_remove(seg_tagreg *reg, int32_t id)
 
 /* ---- attributes --------------------------------------------------------------- */
 
-/* Checks a category path and writes it normalised in form (trimmed levels). */
+/* Length of a blank (space, tab, U+3000, U+00A0) at s[0..n), or 0. */
+static size_t blank_at(const char *s, size_t n)
+{
+    if (n >= 1 && (s[0] == ' ' || s[0] == '\t'))
+        return 1;
+    if (n >= 2 && memcmp(s, "\xc2\xa0", 2) == 0)
+        return 2;
+    if (n >= 3 && memcmp(s, "\xe3\x80\x80", 3) == 0)
+        return 3;
+    return 0;
+}
+
+/* Length of a blank ending at s[n - 1], or 0. */
+static size_t blank_before(const char *s, size_t n)
+{
+    if (n >= 1 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+        return 1;
+    if (n >= 2 && memcmp(s + n - 2, "\xc2\xa0", 2) == 0)
+        return 2;
+    if (n >= 3 && memcmp(s + n - 3, "\xe3\x80\x80", 3) == 0)
+        return 3;
+    return 0;
+}
+
+/* Checks a category path and writes it with its levels trimmed of blanks. */
 static const char *check_category(const char *s, size_t len, char *out, size_t *out_len)
 {
     size_t o = 0, levels = 0, i = 0;
@@ -583,11 +611,11 @@ static const char *check_category(const char *s, size_t len, char *out, size_t *
         size_t j = i;
         while (j < len && s[j] != '/')
             j++;
-        size_t a = i, b = j;
-        while (a < b && (s[a] == ' ' || s[a] == '\t'))
-            a++;
-        while (b > a && (s[b - 1] == ' ' || s[b - 1] == '\t'))
-            b--;
+        size_t a = i, b = j, k;
+        while (a < b && (k = blank_at(s + a, b - a)) > 0)
+            a += k;
+        while (b > a && (k = blank_before(s + a, b - a)) > 0)
+            b -= k;
         if (a == b)
             return "category has an empty level";
         if (++levels > SEG_TAG_CATEGORY_DEPTH)

@@ -416,7 +416,7 @@ static size_t render(const seg_tagreg *reg, char *buf, size_t cap)
     seg__put_str(buf, cap, &len, num);
     for (size_t i = 0; i < reg->n; i++) {
         const seg__tag *t = &reg->tags[i];
-        snprintf(num, sizeof num, "\ntag %d ", (int)t->id);
+        snprintf(num, sizeof num, "tag %d ", (int)t->id);
         seg__put_str(buf, cap, &len, num);
         seg__put_quoted(buf, cap, &len, t->name);
         seg__put_str(buf, cap, &len, "\n");

@@ -19,7 +19,8 @@ SEG_BEGIN_DECLS
  * A query is `and`, `or`, `not` and parentheses over tag names. A name is
  * a canonical tag name or an alias, resolved by the registry (so
  * "ＶＩＰ" finds "vip"). It is written bare when it is one word (letters,
- * digits, `_` and any non-ASCII character, not starting with a digit, and
+ * digits, `_` and any non-ASCII character other than the ideographic space
+ * U+3000, which separates words like a space; not starting with a digit, and
  * not one of the words `and`, `or`, `not`, `true`, `false`), or in
  * backquotes or double quotes otherwise (`` `first purchase` ``).
  * `true` and `false` are every row and no row. Precedence: `not` binds

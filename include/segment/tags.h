@@ -341,7 +341,8 @@ SEG_API int32_t seg_tagreg_find(const seg_tagreg *reg, const char *name, int32_t
  * @brief Registered tags whose name or an alias is close to `name`, best first.
  * Closeness is the edit distance between normalised names counted in code
  * points; a registered name containing `name` (or contained in it) counts as
- * distance 1. Names within max(2, (length + 1) / 2) code points are
+ * distance 1, an equal one as 0. Disabled tags are suggested too (a caller
+ * may filter them by status). Names within max(2, (length + 1) / 2) code points are
  * returned, ordered by distance then id, each tag once.
  * @param reg          A registry.
  * @param name         The unknown name.

@@ -10,7 +10,7 @@
 #define W SEG__CHUNK_WORDS
 #define MAX_DEPTH 256
 
-enum { Q_TAG, Q_TRUE, Q_FALSE, Q_NOT, Q_AND, Q_OR };
+enum { Q_TAG, Q_TRUE, Q_FALSE, Q_NOT, Q_AND, Q_OR, Q_ANDNOT };
 
 typedef struct qop {
     int32_t op;
@@ -86,6 +86,11 @@ static void emit(qparser *p, int32_t op, int32_t ti)
     if (p->rc != SEG_OK)
         return;
     seg_query *q = p->q;
+    if (op == Q_AND && q->n > 0 && q->code[q->n - 1].op == Q_NOT) {
+        q->code[q->n - 1].op = Q_ANDNOT; /* "a and not b" in one pass */
+        p->sp--;
+        return;
+    }
     if (q->n == q->cap) {
         size_t cap = q->cap ? q->cap * 2 : 16;
         qop *c = seg__realloc_array(&q->alloc, q->code, cap, sizeof *c);
@@ -262,18 +267,24 @@ SEG_API void seg_query_free(seg_query *query)
 
 /* ---- running ----------------------------------------------------------------- */
 
-enum { S_EMPTY, S_FULL, S_WORDS };
+/* A chunk's intermediate result: no rows, every row, a bitmap, or a
+ * sorted list of row offsets (kept as long as it is cheaper than words). */
+enum { S_EMPTY, S_FULL, S_WORDS, S_LIST };
 
 typedef struct slot {
     int state;
-    const uint64_t *w;
+    const uint64_t *w;    /* S_WORDS */
+    const uint16_t *list; /* S_LIST */
+    size_t n;             /* S_LIST length */
+    uint64_t *buf;        /* this stack position's buffer (W words) */
 } slot;
 
 typedef struct runner {
     const seg_query *q;
     const seg_tagset *set;
     slot *st;
-    uint64_t *buf; /* one chunk of words per stack slot */
+    uint64_t *mem;
+    uint64_t *spare; /* results are written here, then swapped into the slot */
 } runner;
 
 static int32_t runner_init(runner *r, const seg_query *q, const seg_tagset *set, char *err,
@@ -290,24 +301,103 @@ static int32_t runner_init(runner *r, const seg_query *q, const seg_tagset *set,
     r->q = q;
     r->set = set;
     r->st = seg__malloc_array(&q->alloc, q->stack, sizeof *r->st);
-    r->buf = seg__malloc_array(&q->alloc, q->stack * W, sizeof *r->buf);
-    if (!r->st || !r->buf) {
+    r->mem = seg__malloc_array(&q->alloc, (q->stack + 1) * W, sizeof *r->mem);
+    if (!r->st || !r->mem) {
         seg__free(&q->alloc, r->st);
-        seg__free(&q->alloc, r->buf);
+        seg__free(&q->alloc, r->mem);
         seg__errf(err, cap, "out of memory");
         return SEG_ENOMEM;
     }
+    for (size_t i = 0; i < q->stack; i++)
+        r->st[i].buf = r->mem + i * W;
+    r->spare = r->mem + q->stack * W;
     return SEG_OK;
 }
 
 static void runner_fini(runner *r)
 {
     seg__free(&r->q->alloc, r->st);
-    seg__free(&r->q->alloc, r->buf);
+    seg__free(&r->q->alloc, r->mem);
 }
 
-/* Evaluates chunk c; the result is EMPTY, FULL, or words whose bits past
- * the chunk's rows are 0. */
+/* Makes the spare buffer slot a's own and returns it. */
+static uint64_t *take_spare(runner *r, slot *a)
+{
+    uint64_t *o = r->spare;
+    r->spare = a->buf;
+    a->buf = o;
+    return o;
+}
+
+static int has(const uint64_t *w, uint16_t i)
+{
+    return (int)((w[i >> 6] >> (i & 63)) & 1);
+}
+
+/* Words of a slot (a list is spread into `into`). */
+static const uint64_t *words_of(const slot *a, uint64_t *into)
+{
+    if (a->state == S_WORDS)
+        return a->w;
+    memset(into, 0, W * sizeof *into);
+    for (size_t i = 0; i < a->n; i++)
+        into[a->list[i] >> 6] |= (uint64_t)1 << (a->list[i] & 63);
+    return into;
+}
+
+/* a = a and b (neg: a and not b), for a and b each a list or words. */
+static void and_slots(runner *r, slot *a, const slot *b, int neg)
+{
+    if (a->state == S_LIST) { /* filter the list: the result is no longer */
+        uint16_t *o = (uint16_t *)take_spare(r, a);
+        size_t k = 0;
+        if (b->state == S_WORDS) {
+            for (size_t i = 0; i < a->n; i++)
+                if (has(b->w, a->list[i]) != neg)
+                    o[k++] = a->list[i];
+        } else {
+            size_t j = 0;
+            for (size_t i = 0; i < a->n; i++) {
+                while (j < b->n && b->list[j] < a->list[i])
+                    j++;
+                if ((j < b->n && b->list[j] == a->list[i]) != neg)
+                    o[k++] = a->list[i];
+            }
+        }
+        a->list = o;
+        a->n = k;
+        a->state = k ? S_LIST : S_EMPTY;
+        return;
+    }
+    if (b->state == S_LIST && !neg) { /* words and list: filter the list */
+        const uint64_t *aw = a->w; /* stays intact: the swap only moves buffers */
+        uint16_t *o = (uint16_t *)take_spare(r, a);
+        size_t k = 0;
+        for (size_t i = 0; i < b->n; i++)
+            if (has(aw, b->list[i]))
+                o[k++] = b->list[i];
+        a->list = o;
+        a->n = k;
+        a->state = k ? S_LIST : S_EMPTY;
+        return;
+    }
+    uint64_t *o = take_spare(r, a);
+    if (b->state == S_LIST) { /* words and not list: clear the listed rows */
+        memcpy(o, a->w, W * sizeof *o);
+        for (size_t i = 0; i < b->n; i++)
+            o[b->list[i] >> 6] &= ~((uint64_t)1 << (b->list[i] & 63));
+    } else if (neg) {
+        for (size_t k = 0; k < W; k++)
+            o[k] = a->w[k] & ~b->w[k];
+    } else {
+        for (size_t k = 0; k < W; k++)
+            o[k] = a->w[k] & b->w[k];
+    }
+    a->w = o;
+}
+
+/* Evaluates chunk c. The result is EMPTY, FULL, a list, or words whose
+ * bits past the chunk's rows are 0. */
 SEG__HOT static slot run_chunk(runner *r, size_t c)
 {
     const seg_tagset *s = r->set;
@@ -318,54 +408,110 @@ SEG__HOT static slot run_chunk(runner *r, size_t c)
         switch (op->op) {
         case Q_TAG: {
             const seg__chunk *ch = &s->chunks[(size_t)op->ti * s->n_chunks + c];
-            st[sp].state = ch->type == SEG__C_EMPTY ? S_EMPTY
-                         : ch->type == SEG__C_FULL ? S_FULL : S_WORDS;
-            if (st[sp].state == S_WORDS)
-                st[sp].w = seg__chunk_words(s, ch, c, r->buf + sp * W);
-            sp++;
+            slot *a = &st[sp++];
+            switch (ch->type) {
+            case SEG__C_EMPTY: a->state = S_EMPTY; break;
+            case SEG__C_FULL: a->state = S_FULL; break;
+            case SEG__C_ARRAY:
+                a->state = S_LIST;
+                a->list = ch->data;
+                a->n = ch->card;
+                break;
+            default:
+                a->state = S_WORDS;
+                a->w = seg__chunk_words(s, ch, c, a->buf);
+                break;
+            }
             break;
         }
         case Q_TRUE: st[sp++].state = S_FULL; break;
         case Q_FALSE: st[sp++].state = S_EMPTY; break;
         case Q_NOT: {
             slot *a = &st[sp - 1];
-            if (a->state != S_WORDS) {
+            if (a->state == S_EMPTY || a->state == S_FULL) {
                 a->state = a->state == S_FULL ? S_EMPTY : S_FULL;
                 break;
             }
-            uint64_t *o = r->buf + (sp - 1) * W;
-            for (size_t k = 0; k < W; k++)
-                o[k] = ~a->w[k];
+            uint64_t *o = take_spare(r, a);
+            if (a->state == S_LIST) {
+                for (size_t k = 0; k < W; k++)
+                    o[k] = ~(uint64_t)0;
+                for (size_t k = 0; k < a->n; k++)
+                    o[a->list[k] >> 6] &= ~((uint64_t)1 << (a->list[k] & 63));
+            } else {
+                for (size_t k = 0; k < W; k++)
+                    o[k] = ~a->w[k];
+            }
             a->w = o;
+            a->state = S_WORDS;
             break;
         }
-        default: { /* AND, OR */
+        case Q_ANDNOT: { /* a and not b */
             slot *a = &st[sp - 2], *b = &st[sp - 1];
             sp--;
-            int and = op->op == Q_AND;
-            int absorb = and ? S_EMPTY : S_FULL; /* x and empty, x or full */
-            if (a->state == absorb || b->state == absorb) {
-                a->state = absorb;
-                break;
+            if (a->state == S_EMPTY || b->state == S_FULL) {
+                a->state = S_EMPTY;
+            } else if (b->state == S_EMPTY) {
+                /* a stays */
+            } else if (a->state == S_FULL) {
+                uint64_t *o = take_spare(r, a);
+                const uint64_t *bw = words_of(b, o);
+                for (size_t k = 0; k < W; k++)
+                    o[k] = ~bw[k];
+                a->w = o;
+                a->state = S_WORDS;
+            } else {
+                and_slots(r, a, b, 1);
             }
-            if (a->state != S_WORDS) { /* the identity: the result is b */
+            break;
+        }
+        case Q_AND: {
+            slot *a = &st[sp - 2], *b = &st[sp - 1];
+            sp--;
+            if (a->state == S_EMPTY || b->state == S_EMPTY) {
+                a->state = S_EMPTY;
+            } else if (b->state == S_FULL) {
+                /* a stays */
+            } else if (a->state == S_FULL) {
+                slot keep = *a;
+                *a = *b; /* b's buffer becomes a's; a's goes to b's position */
+                b->buf = keep.buf;
+            } else {
+                and_slots(r, a, b, 0);
+            }
+            break;
+        }
+        default: { /* Q_OR */
+            slot *a = &st[sp - 2], *b = &st[sp - 1];
+            sp--;
+            if (a->state == S_FULL || b->state == S_FULL) {
+                a->state = S_FULL;
+            } else if (b->state == S_EMPTY) {
+                /* a stays */
+            } else if (a->state == S_EMPTY) {
+                slot keep = *a;
                 *a = *b;
-                if (a->state == S_WORDS && a->w == r->buf + sp * W) {
-                    memcpy(r->buf + (sp - 1) * W, a->w, W * sizeof *a->w);
-                    a->w = r->buf + (sp - 1) * W;
+                b->buf = keep.buf;
+            } else {
+                uint64_t *o = take_spare(r, a);
+                const slot *x = a->state == S_WORDS ? a : b, *y = x == a ? b : a;
+                if (x->state == S_WORDS) {
+                    if (y->state == S_WORDS)
+                        for (size_t k = 0; k < W; k++)
+                            o[k] = x->w[k] | y->w[k];
+                    else
+                        memcpy(o, x->w, W * sizeof *o);
+                } else {
+                    memset(o, 0, W * sizeof *o);
+                    for (size_t k = 0; k < x->n; k++)
+                        o[x->list[k] >> 6] |= (uint64_t)1 << (x->list[k] & 63);
                 }
-                break;
+                if (y->state == S_LIST)
+                    for (size_t k = 0; k < y->n; k++)
+                        o[y->list[k] >> 6] |= (uint64_t)1 << (y->list[k] & 63);
+                a->w = o;
+                a->state = S_WORDS;
             }
-            if (b->state != S_WORDS)
-                break;
-            uint64_t *o = r->buf + (sp - 1) * W;
-            if (and)
-                for (size_t k = 0; k < W; k++)
-                    o[k] = a->w[k] & b->w[k];
-            else
-                for (size_t k = 0; k < W; k++)
-                    o[k] = a->w[k] | b->w[k];
-            a->w = o;
             break;
         }
         }
@@ -373,9 +519,8 @@ SEG__HOT static slot run_chunk(runner *r, size_t c)
     slot res = st[0];
     size_t rows = seg__chunk_rows(s, c);
     if (res.state == S_WORDS && rows < SEG__CHUNK_ROWS) {
-        uint64_t *o = r->buf;
-        if (res.w != o)
-            memcpy(o, res.w, W * sizeof *o);
+        uint64_t *o = r->spare;
+        memcpy(o, res.w, W * sizeof *o);
         for (size_t k = rows / 64 + 1; k < W; k++)
             o[k] = 0;
         if (rows % 64)
@@ -385,6 +530,16 @@ SEG__HOT static slot run_chunk(runner *r, size_t c)
         res.w = o;
     }
     return res;
+}
+
+/* Spreads the low 8 bits of b into 8 bytes of 0 or 1, bit i into the
+ * byte at address i (a little-endian store). */
+static uint64_t spread8(unsigned b)
+{
+    uint64_t x = b;
+    x = (x | x << 28) & 0x0000000f0000000fu;
+    x = (x | x << 14) & 0x0003000300030003u;
+    return (x | x << 7) & 0x0101010101010101u;
 }
 
 SEG_API int32_t seg_query_count(const seg_query *query, const seg_tagset *set, int64_t *out,
@@ -403,6 +558,8 @@ SEG_API int32_t seg_query_count(const seg_query *query, const seg_tagset *set, i
         slot s = run_chunk(&r, c);
         if (s.state == S_FULL)
             n += (int64_t)seg__chunk_rows(set, c);
+        else if (s.state == S_LIST)
+            n += (int64_t)s.n;
         else if (s.state == S_WORDS)
             for (size_t k = 0; k < W; k++)
                 n += __builtin_popcountll(s.w[k]);
@@ -445,6 +602,12 @@ SEG_API int32_t seg_query_select(const seg_query *query, const seg_tagset *set, 
                 out_rows[n++] = (int64_t)(base + i);
             continue;
         }
+        if (s.state == S_LIST) {
+            for (size_t i = 0; i < s.n && n < limit; i++)
+                if (s.list[i] >= first)
+                    out_rows[n++] = (int64_t)(base + s.list[i]);
+            continue;
+        }
         for (size_t k = first / 64; k < W && n < limit; k++) {
             uint64_t x = s.w[k];
             if (k == first / 64)
@@ -475,11 +638,21 @@ SEG_API int32_t seg_query_mask(const seg_query *query, const seg_tagset *set, ui
         slot s = run_chunk(&r, c);
         size_t rows = seg__chunk_rows(set, c);
         uint8_t *o = out + c * SEG__CHUNK_ROWS;
-        if (s.state != S_WORDS)
+        if (s.state != S_WORDS) {
             memset(o, s.state == S_FULL, rows);
-        else
-            for (size_t i = 0; i < rows; i++)
-                o[i] = (uint8_t)((s.w[i / 64] >> (i % 64)) & 1);
+            for (size_t i = 0; s.state == S_LIST && i < s.n; i++)
+                o[s.list[i]] = 1;
+            continue;
+        }
+        size_t i = 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        for (; i + 8 <= rows; i += 8) {
+            uint64_t v = spread8((unsigned)(s.w[i / 64] >> (i % 64)) & 0xffu);
+            memcpy(o + i, &v, 8);
+        }
+#endif
+        for (; i < rows; i++)
+            o[i] = (uint8_t)((s.w[i / 64] >> (i % 64)) & 1);
     }
     runner_fini(&r);
     return SEG_OK;

@@ -561,8 +561,7 @@ SEG_API int32_t seg_query_count(const seg_query *query, const seg_tagset *set, i
         else if (s.state == S_LIST)
             n += (int64_t)s.n;
         else if (s.state == S_WORDS)
-            for (size_t k = 0; k < W; k++)
-                n += __builtin_popcountll(s.w[k]);
+            n += (int64_t)seg__popcount(s.w, W);
     }
     runner_fini(&r);
     *out = n;

@@ -40,6 +40,10 @@ static inline size_t seg__chunk_rows(const struct seg_tagset *s, size_t c)
 const uint64_t *seg__chunk_words(const struct seg_tagset *s, const seg__chunk *ch, size_t c,
                                  uint64_t *scratch);
 
+/* Set bits in w[0..n), and in a[i] & b[i] over i < n. */
+size_t seg__popcount(const uint64_t *w, size_t n);
+size_t seg__popcount_and(const uint64_t *a, const uint64_t *b, size_t n);
+
 /* Index of a tag id in the set (its registry index), or -1 with a message. */
 ptrdiff_t seg__tagset_tag(const struct seg_tagset *s, int32_t id, char *err, size_t cap);
 

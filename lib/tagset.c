@@ -9,11 +9,19 @@
 
 /* ---- chunks ------------------------------------------------------------------- */
 
-static size_t popcount_words(const uint64_t *w, size_t n)
+SEG__POPCNT size_t seg__popcount(const uint64_t *w, size_t n)
 {
     size_t c = 0;
     for (size_t i = 0; i < n; i++)
         c += (size_t)__builtin_popcountll(w[i]);
+    return c;
+}
+
+SEG__POPCNT size_t seg__popcount_and(const uint64_t *a, const uint64_t *b, size_t n)
+{
+    size_t c = 0;
+    for (size_t i = 0; i < n; i++)
+        c += (size_t)__builtin_popcountll(a[i] & b[i]);
     return c;
 }
 
@@ -72,7 +80,7 @@ static size_t chunk_bytes(const seg_tagset *s, const seg__chunk *ch, size_t c)
  * SEG__ARRAY_MAX rows for a whole chunk). */
 static int chunk_make(const seg_tagset *s, const uint64_t *w, size_t rows, seg__chunk *out)
 {
-    size_t card = popcount_words(w, W);
+    size_t card = seg__popcount(w, W);
     size_t nw = chunk_words_for(rows);
     memset(out, 0, sizeof *out);
     out->card = (uint32_t)card;
@@ -559,9 +567,7 @@ SEG_API int32_t seg_tagset_cooccurrence(const seg_tagset *set, const int32_t *ta
                 } else if (cj->type == SEG__C_FULL) {
                     both = ci->card;
                 } else {
-                    const uint64_t *a = wp[i], *b = wp[j];
-                    for (size_t w = 0; w < W; w++)
-                        both += (size_t)__builtin_popcountll(a[w] & b[w]);
+                    both = seg__popcount_and(wp[i], wp[j], W);
                 }
                 acc[i * k + j] += (int64_t)both;
             }

@@ -19,5 +19,6 @@
 #include <segment/tags.h>
 #include <segment/tagset.h>
 #include <segment/query.h>
+#include <segment/profile.h>
 
 #endif /* SEGMENT_SEGMENT_H */

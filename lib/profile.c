@@ -1,0 +1,535 @@
+/* SPDX-License-Identifier: MIT */
+/* Segment profiles: per label (or label pair) counts and column statistics. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "frame-private.h"
+#include "quantile.h"
+#include "segment/profile.h"
+
+#define N_STATS 9
+#define BLOCK 4096
+
+struct seg_profile {
+    seg__alloc alloc;
+    size_t n_rows, n_groups, n_cols;
+    int32_t *label, *label2; /* per group */
+    int64_t *count;          /* per group */
+    double *stat;            /* [group][column][N_STATS] */
+    double *total;           /* [column][N_STATS] */
+};
+
+/* ---- grouping ---------------------------------------------------------------- */
+
+/* Row keys: the label (pair) offset to start at 0. */
+static uint64_t row_key(const int32_t *l1, const int32_t *l2, size_t i, int64_t min1,
+                        int64_t min2, uint64_t r2)
+{
+    uint64_t a = (uint64_t)((int64_t)l1[i] - min1);
+    return l2 ? a * r2 + (uint64_t)((int64_t)l2[i] - min2) : a;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+static size_t hash_u64(uint64_t x)
+{
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdu;
+    x ^= x >> 33;
+    return (size_t)x;
+}
+
+/* Assigns every row its group (groups in ascending key order) and fills
+ * the groups' labels. */
+static int32_t make_groups(seg_profile *p, const int32_t *l1, const int32_t *l2, size_t n,
+                           int32_t *gi)
+{
+    const seg__alloc *a = &p->alloc;
+    int64_t min1 = INT32_MAX, max1 = INT32_MIN, min2 = 0, max2 = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (l1[i] < min1) min1 = l1[i];
+        if (l1[i] > max1) max1 = l1[i];
+    }
+    if (l2) {
+        min2 = INT32_MAX;
+        max2 = INT32_MIN;
+        for (size_t i = 0; i < n; i++) {
+            if (l2[i] < min2) min2 = l2[i];
+            if (l2[i] > max2) max2 = l2[i];
+        }
+    }
+    if (n == 0)
+        return SEG_OK;
+    uint64_t r1 = (uint64_t)(max1 - min1) + 1, r2 = l2 ? (uint64_t)(max2 - min2) + 1 : 1;
+    uint64_t limit = n > 32768 ? 2 * (uint64_t)n : 65536;
+    uint64_t *keys = NULL; /* distinct keys, ascending */
+    size_t nk = 0;
+    if (r1 <= limit / r2 && r1 * r2 <= limit) { /* direct table over the key range */
+        size_t range = (size_t)(r1 * r2);
+        int32_t *tab = seg__malloc_array(a, range, sizeof *tab);
+        if (!tab)
+            return SEG_ENOMEM;
+        memset(tab, 0xff, range * sizeof *tab);
+        for (size_t i = 0; i < n; i++)
+            tab[row_key(l1, l2, i, min1, min2, r2)] = 0;
+        for (size_t k = 0; k < range; k++)
+            if (tab[k] == 0)
+                nk++;
+        keys = seg__malloc_array(a, nk, sizeof *keys);
+        if (!keys) {
+            seg__free(a, tab);
+            return SEG_ENOMEM;
+        }
+        nk = 0;
+        for (size_t k = 0; k < range; k++)
+            if (tab[k] == 0) {
+                keys[nk] = k;
+                tab[k] = (int32_t)nk++;
+            }
+        for (size_t i = 0; i < n; i++)
+            gi[i] = tab[row_key(l1, l2, i, min1, min2, r2)];
+        seg__free(a, tab);
+    } else { /* open addressing: key -> group, then renumbered in key order */
+        size_t cap = 1024;
+        size_t used = 0;
+        uint64_t *hk = seg__malloc_array(a, cap, sizeof *hk);
+        int32_t *hv = seg__malloc_array(a, cap, sizeof *hv);
+        if (!hk || !hv)
+            goto nomem_hash;
+        memset(hv, 0xff, cap * sizeof *hv);
+        for (size_t i = 0; i < n; i++) {
+            uint64_t k = row_key(l1, l2, i, min1, min2, r2);
+            size_t h = hash_u64(k) & (cap - 1);
+            while (hv[h] >= 0 && hk[h] != k)
+                h = (h + 1) & (cap - 1);
+            if (hv[h] < 0) {
+                hk[h] = k;
+                hv[h] = (int32_t)used++;
+                if (used * 2 > cap) { /* grow */
+                    size_t ncap = cap * 2;
+                    uint64_t *nk2 = seg__malloc_array(a, ncap, sizeof *nk2);
+                    int32_t *nv = seg__malloc_array(a, ncap, sizeof *nv);
+                    if (!nk2 || !nv) {
+                        seg__free(a, nk2);
+                        seg__free(a, nv);
+                        goto nomem_hash;
+                    }
+                    memset(nv, 0xff, ncap * sizeof *nv);
+                    for (size_t j = 0; j < cap; j++) {
+                        if (hv[j] < 0)
+                            continue;
+                        size_t g = hash_u64(hk[j]) & (ncap - 1);
+                        while (nv[g] >= 0)
+                            g = (g + 1) & (ncap - 1);
+                        nk2[g] = hk[j];
+                        nv[g] = hv[j];
+                    }
+                    seg__free(a, hk);
+                    seg__free(a, hv);
+                    hk = nk2;
+                    hv = nv;
+                    cap = ncap;
+                }
+            }
+        }
+        keys = seg__malloc_array(a, used, sizeof *keys);
+        if (!keys)
+            goto nomem_hash;
+        for (size_t j = 0; j < cap; j++)
+            if (hv[j] >= 0)
+                keys[nk++] = hk[j];
+        qsort(keys, nk, sizeof *keys, cmp_u64);
+        for (size_t j = 0; j < cap; j++) { /* the rank of each key */
+            if (hv[j] < 0)
+                continue;
+            size_t lo = 0, hi = nk;
+            while (lo < hi) {
+                size_t mid = (lo + hi) / 2;
+                if (keys[mid] < hk[j])
+                    lo = mid + 1;
+                else
+                    hi = mid;
+            }
+            hv[j] = (int32_t)lo;
+        }
+        for (size_t i = 0; i < n; i++) {
+            uint64_t k = row_key(l1, l2, i, min1, min2, r2);
+            size_t h = hash_u64(k) & (cap - 1);
+            while (hk[h] != k || hv[h] < 0)
+                h = (h + 1) & (cap - 1);
+            gi[i] = hv[h];
+        }
+        seg__free(a, hk);
+        seg__free(a, hv);
+        goto have_keys;
+nomem_hash:
+        seg__free(a, hk);
+        seg__free(a, hv);
+        seg__free(a, keys);
+        return SEG_ENOMEM;
+    }
+have_keys:
+    p->n_groups = nk;
+    p->label = seg__malloc_array(a, nk, sizeof *p->label);
+    p->label2 = seg__malloc_array(a, nk, sizeof *p->label2);
+    p->count = seg__calloc_array(a, nk, sizeof *p->count);
+    if (!p->label || !p->label2 || !p->count) {
+        seg__free(a, keys);
+        return SEG_ENOMEM;
+    }
+    for (size_t g = 0; g < nk; g++) {
+        p->label[g] = (int32_t)((int64_t)(keys[g] / r2) + min1);
+        p->label2[g] = l2 ? (int32_t)((int64_t)(keys[g] % r2) + min2) : 0;
+    }
+    for (size_t i = 0; i < n; i++)
+        p->count[gi[i]]++;
+    seg__free(a, keys);
+    return SEG_OK;
+}
+
+/* ---- statistics ------------------------------------------------------------------ */
+
+/* Loads rows [r0, r0 + n) of a numeric column as doubles, NaN = missing. */
+static void load(const seg__column *c, size_t r0, size_t n, double *out)
+{
+    switch (c->type) {
+    case SEG_TYPE_DOUBLE: memcpy(out, (const double *)c->data + r0, n * sizeof *out); break;
+    case SEG_TYPE_INT64:
+        for (size_t i = 0; i < n; i++)
+            out[i] = (double)((const int64_t *)c->data)[r0 + i];
+        break;
+    default:
+        for (size_t i = 0; i < n; i++)
+            out[i] = (double)((const int32_t *)c->data)[r0 + i];
+        break;
+    }
+    if (c->validity)
+        for (size_t i = 0; i < n; i++)
+            if (!seg__frame_valid(c, r0 + i))
+                out[i] = NAN;
+}
+
+/* Neumaier's compensated sum: s + c is the running total. */
+static void add(double *s, double *c, double v)
+{
+    double t = *s + v;
+    *c += fabs(*s) >= fabs(v) ? (*s - t) + v : (v - t) + *s;
+    *s = t;
+}
+
+typedef struct acc {
+    double sum, comp, min, max, shift, s1, s2;
+    int64_t n, miss;
+} acc;
+
+static void acc_init(acc *x)
+{
+    memset(x, 0, sizeof *x);
+    x->min = INFINITY;
+    x->max = -INFINITY;
+}
+
+SEG__HOT static void scan_block(const double *v, const int32_t *gi, size_t n, acc *g, acc *all,
+                                int one_pass_std)
+{
+    for (size_t i = 0; i < n; i++) {
+        double x = v[i];
+        acc *a = &g[gi[i]];
+        if (isnan(x)) {
+            a->miss++;
+            all->miss++;
+            continue;
+        }
+        if (a->n == 0)
+            a->shift = x;
+        a->n++;
+        add(&a->sum, &a->comp, x);
+        if (x < a->min) a->min = x;
+        if (x > a->max) a->max = x;
+        if (one_pass_std) {
+            double d = x - a->shift;
+            a->s1 += d;
+            a->s2 += d * d;
+        }
+    }
+}
+
+static double median_of(double *x, size_t n)
+{
+    if (n == 0)
+        return NAN;
+    size_t pos[2] = {(n - 1) / 2, n / 2};
+    double out[2];
+    seg__select(x, n, pos, 2, out);
+    return out[0] == out[1] ? out[0] : out[0] / 2 + out[1] / 2;
+}
+
+/* Two-pass sample standard deviation of x[0..n) around `mean`. */
+static double std_of(const double *x, size_t n, double mean)
+{
+    if (n < 2)
+        return NAN;
+    double s = 0, c = 0;
+    for (size_t i = 0; i < n; i++) {
+        double d = x[i] - mean;
+        add(&s, &c, d * d);
+    }
+    return sqrt((s + c) / (double)(n - 1));
+}
+
+static void finish(const acc *a, double *out, double col_total)
+{
+    double sum = a->sum + a->comp;
+    out[SEG_STAT_COUNT] = (double)a->n;
+    out[SEG_STAT_MISSING] = (double)a->miss;
+    out[SEG_STAT_SUM] = sum;
+    out[SEG_STAT_SHARE] = col_total != 0 ? sum / col_total : NAN;
+    out[SEG_STAT_MEAN] = a->n ? sum / (double)a->n : NAN;
+    out[SEG_STAT_MIN] = a->n ? a->min : NAN;
+    out[SEG_STAT_MAX] = a->n ? a->max : NAN;
+    if (a->n >= 2) {
+        double n = (double)a->n, v = (a->s2 - a->s1 * a->s1 / n) / (n - 1);
+        out[SEG_STAT_STD] = sqrt(v > 0 ? v : 0);
+    } else {
+        out[SEG_STAT_STD] = NAN;
+    }
+    out[SEG_STAT_MEDIAN] = NAN;
+}
+
+/* Column c: one pass for the sums, then (full mode) values gathered by group. */
+static void profile_column(seg_profile *p, const seg__column *col, size_t c, const int32_t *gi,
+                           int full, acc *g, size_t *pos, double *vals, double *buf)
+{
+    size_t n = p->n_rows, ng = p->n_groups;
+    acc all;
+    acc_init(&all);
+    for (size_t k = 0; k < ng; k++)
+        acc_init(&g[k]);
+    for (size_t r0 = 0; r0 < n; r0 += BLOCK) {
+        size_t m = n - r0 < BLOCK ? n - r0 : BLOCK;
+        load(col, r0, m, buf);
+        scan_block(buf, gi + r0, m, g, &all, !full);
+    }
+    /* Totals from the groups (their sums are compensated; add them likewise). */
+    for (size_t k = 0; k < ng; k++) {
+        all.n += g[k].n;
+        add(&all.sum, &all.comp, g[k].sum);
+        add(&all.sum, &all.comp, g[k].comp);
+        if (g[k].n && g[k].min < all.min) all.min = g[k].min;
+        if (g[k].n && g[k].max > all.max) all.max = g[k].max;
+    }
+    double total = all.sum + all.comp;
+    for (size_t k = 0; k < ng; k++)
+        finish(&g[k], &p->stat[(k * p->n_cols + c) * N_STATS], total);
+    double *t = &p->total[c * N_STATS];
+    if (!full) { /* total std from the groups' shifted sums, combined exactly */
+        finish(&all, t, total);
+        double mean = all.n ? total / (double)all.n : NAN, ss = 0, cc = 0;
+        for (size_t k = 0; k < ng; k++) {
+            if (!g[k].n)
+                continue;
+            double gn = (double)g[k].n, gm = (g[k].sum + g[k].comp) / gn;
+            double gss = g[k].s2 - g[k].s1 * g[k].s1 / gn;
+            add(&ss, &cc, gss > 0 ? gss : 0);
+            add(&ss, &cc, gn * (gm - mean) * (gm - mean));
+        }
+        t[SEG_STAT_STD] = all.n >= 2 ? sqrt((ss + cc) / (double)(all.n - 1)) : NAN;
+        return;
+    }
+    /* Gather present values by group (counting sort), in row order. */
+    size_t o = 0;
+    for (size_t k = 0; k < ng; k++) {
+        pos[k] = o;
+        o += (size_t)g[k].n;
+    }
+    for (size_t r0 = 0; r0 < n; r0 += BLOCK) {
+        size_t m = n - r0 < BLOCK ? n - r0 : BLOCK;
+        load(col, r0, m, buf);
+        for (size_t i = 0; i < m; i++)
+            if (!isnan(buf[i]))
+                vals[pos[gi[r0 + i]]++] = buf[i];
+    }
+    size_t start = 0;
+    for (size_t k = 0; k < ng; k++) {
+        double *s = &p->stat[(k * p->n_cols + c) * N_STATS];
+        size_t m = (size_t)g[k].n;
+        s[SEG_STAT_STD] = std_of(vals + start, m, s[SEG_STAT_MEAN]);
+        s[SEG_STAT_MEDIAN] = median_of(vals + start, m);
+        start += m;
+    }
+    finish(&all, t, total);
+    t[SEG_STAT_STD] = std_of(vals, (size_t)all.n, t[SEG_STAT_MEAN]);
+    t[SEG_STAT_MEDIAN] = median_of(vals, (size_t)all.n);
+}
+
+SEG_API int32_t seg_profile_compute(seg_profile **out, const seg_frame *frame,
+                                    const int32_t *labels, const int32_t *labels2,
+                                    const char *const *columns, size_t n_columns, int32_t flags,
+                                    const seg_allocator *alloc, char *err_buf, size_t err_cap)
+{
+    if (!out || !frame || !labels || (!columns && n_columns > 0)) {
+        seg__errf(err_buf, err_cap, "%s is NULL",
+                  !out ? "out" : !frame ? "frame" : !labels ? "labels" : "columns");
+        return SEG_EINVAL;
+    }
+    if (n_columns > SEG_PROFILE_MAX_COLUMNS) {
+        seg__errf(err_buf, err_cap, "n_columns = %zu is above %d", n_columns,
+                  SEG_PROFILE_MAX_COLUMNS);
+        return SEG_ERANGE;
+    }
+    if (flags & ~SEG_PROFILE_NO_MEDIAN) {
+        seg__errf(err_buf, err_cap, "unknown flags 0x%x", (unsigned)flags);
+        return SEG_EINVAL;
+    }
+    for (size_t c = 0; c < n_columns; c++) {
+        size_t idx;
+        if (!columns[c]) {
+            seg__errf(err_buf, err_cap, "columns[%zu] is NULL", c);
+            return SEG_EINVAL;
+        }
+        if (seg_frame_find(frame, columns[c], &idx) != SEG_OK) {
+            seg__errf(err_buf, err_cap, "columns[%zu]: no column '%.*s' in the frame", c,
+                      (int)seg__utf8_prefix(columns[c], strlen(columns[c]), 80), columns[c]);
+            return SEG_ENOTFOUND;
+        }
+        int32_t type = frame->cols[idx].type;
+        if (type != SEG_TYPE_DOUBLE && type != SEG_TYPE_INT64 && type != SEG_TYPE_INT32) {
+            seg__errf(err_buf, err_cap, "column '%s' is text; a profile needs numbers", columns[c]);
+            return SEG_EINVAL;
+        }
+        for (size_t d = 0; d < c; d++)
+            if (strcmp(columns[d], columns[c]) == 0) {
+                seg__errf(err_buf, err_cap, "column '%s' is named twice (columns[%zu] and [%zu])",
+                          columns[c], d, c);
+                return SEG_EINVAL;
+            }
+    }
+    seg__alloc a;
+    int32_t rc = seg__alloc_init(&a, alloc);
+    if (rc != SEG_OK) {
+        seg__errf(err_buf, err_cap, "bad allocator");
+        return rc;
+    }
+    seg_profile *p = seg__malloc(&a, sizeof *p);
+    if (!p) {
+        seg__errf(err_buf, err_cap, "out of memory");
+        return SEG_ENOMEM;
+    }
+    memset(p, 0, sizeof *p);
+    p->alloc = a;
+    p->n_rows = frame->n_rows;
+    p->n_cols = n_columns;
+    size_t n = p->n_rows;
+    int full = !(flags & SEG_PROFILE_NO_MEDIAN);
+    int32_t *gi = seg__malloc_array(&a, n ? n : 1, sizeof *gi);
+    double *buf = seg__malloc_array(&a, BLOCK, sizeof *buf);
+    double *vals = NULL;
+    acc *g = NULL;
+    size_t *pos = NULL;
+    if (!gi || !buf)
+        goto nomem;
+    rc = make_groups(p, labels, labels2, n, gi);
+    if (rc != SEG_OK)
+        goto nomem;
+    size_t ng = p->n_groups;
+    p->stat = seg__calloc_array(&a, (ng ? ng : 1) * (n_columns ? n_columns : 1), N_STATS * sizeof *p->stat);
+    p->total = seg__calloc_array(&a, n_columns ? n_columns : 1, N_STATS * sizeof *p->total);
+    g = seg__malloc_array(&a, ng ? ng : 1, sizeof *g);
+    pos = seg__malloc_array(&a, ng ? ng : 1, sizeof *pos);
+    if (!p->stat || !p->total || !g || !pos)
+        goto nomem;
+    if (full && n_columns > 0) {
+        vals = seg__malloc_array(&a, n ? n : 1, sizeof *vals);
+        if (!vals)
+            goto nomem;
+    }
+    for (size_t c = 0; c < n_columns; c++) {
+        size_t idx;
+        seg_frame_find(frame, columns[c], &idx);
+        profile_column(p, &frame->cols[idx], c, gi, full, g, pos, vals, buf);
+    }
+    seg__free(&a, gi);
+    seg__free(&a, buf);
+    seg__free(&a, vals);
+    seg__free(&a, g);
+    seg__free(&a, pos);
+    *out = p;
+    return SEG_OK;
+nomem:
+    seg__free(&a, gi);
+    seg__free(&a, buf);
+    seg__free(&a, vals);
+    seg__free(&a, g);
+    seg__free(&a, pos);
+    seg_profile_free(p);
+    seg__errf(err_buf, err_cap, "out of memory");
+    return SEG_ENOMEM;
+}
+
+SEG_API void seg_profile_free(seg_profile *profile)
+{
+    if (!profile)
+        return;
+    seg__alloc a = profile->alloc;
+    seg__free(&a, profile->label);
+    seg__free(&a, profile->label2);
+    seg__free(&a, profile->count);
+    seg__free(&a, profile->stat);
+    seg__free(&a, profile->total);
+    seg__free(&a, profile);
+}
+
+SEG_API size_t seg_profile_n_groups(const seg_profile *profile)
+{
+    return profile ? profile->n_groups : 0;
+}
+
+SEG_API size_t seg_profile_n_columns(const seg_profile *profile)
+{
+    return profile ? profile->n_cols : 0;
+}
+
+SEG_API int32_t seg_profile_group(const seg_profile *profile, size_t group, int32_t *out_label,
+                                  int32_t *out_label2, int64_t *out_count, double *out_share)
+{
+    if (!profile)
+        return SEG_EINVAL;
+    if (group >= profile->n_groups)
+        return SEG_ERANGE;
+    if (out_label)
+        *out_label = profile->label[group];
+    if (out_label2)
+        *out_label2 = profile->label2[group];
+    if (out_count)
+        *out_count = profile->count[group];
+    if (out_share)
+        *out_share = (double)profile->count[group] / (double)profile->n_rows;
+    return SEG_OK;
+}
+
+SEG_API int32_t seg_profile_value(const seg_profile *profile, size_t group, size_t column,
+                                  int32_t stat, double *out)
+{
+    if (!profile || !out || stat < 0 || stat >= N_STATS)
+        return SEG_EINVAL;
+    if (group >= profile->n_groups || column >= profile->n_cols)
+        return SEG_ERANGE;
+    *out = profile->stat[(group * profile->n_cols + column) * N_STATS + (size_t)stat];
+    return SEG_OK;
+}
+
+SEG_API int32_t seg_profile_total(const seg_profile *profile, size_t column, int32_t stat,
+                                  double *out)
+{
+    if (!profile || !out || stat < 0 || stat >= N_STATS)
+        return SEG_EINVAL;
+    if (column >= profile->n_cols)
+        return SEG_ERANGE;
+    *out = profile->total[column * N_STATS + (size_t)stat];
+    return SEG_OK;
+}

@@ -20,5 +20,6 @@
 #include <segment/tagset.h>
 #include <segment/query.h>
 #include <segment/profile.h>
+#include <segment/kmeans.h>
 
 #endif /* SEGMENT_SEGMENT_H */

@@ -44,8 +44,10 @@ char *seg__strdup(const seg__alloc *a, const char *s);
 #endif
 
 /* Bit counting: the POPCNT instruction where the CPU has it (x86-64 builds
- * target a baseline without it, where __builtin_popcountll is a call). */
-#if defined(__x86_64__) && defined(__gnu_linux__) && defined(__GNUC__) && \
+ * target a baseline without it, where GCC's __builtin_popcountll is a
+ * call). GCC only: clang 14 does not emit the plain symbol of an extern
+ * function with target_clones, and inlines a bit-twiddling count anyway. */
+#if defined(__x86_64__) && defined(__gnu_linux__) && defined(__GNUC__) && !defined(__clang__) && \
     !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__) && !defined(SEG_NO_CLONES)
 #define SEG__POPCNT __attribute__((target_clones("popcnt", "default")))
 #else
@@ -64,6 +66,9 @@ size_t seg__utf8_prefix(const char *s, size_t len, size_t max);
 __attribute__((format(printf, 3, 4)))
 #endif
 void seg__errf(char *buf, size_t cap, const char *fmt, ...);
+#if defined(__GNUC__)
+__attribute__((format(printf, 3, 0)))
+#endif
 void seg__verrf(char *buf, size_t cap, const char *fmt, va_list ap);
 
 /* Validates a name: non-empty, at most max bytes, valid UTF-8, no control

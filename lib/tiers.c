@@ -493,10 +493,10 @@ SEG__HOT static void apply_block(const seg_tiers *tiers, set_exec *x, const int3
                                         : seg__rule_exec_block(&x->when[k], r0, len);
             if (!m) {
                 for (size_t i = 0; i < len; i++)
-                    out[i] = (p[i] == kk) & ((uint32_t)out[i] > (uint32_t)kk) ? kk : out[i];
+                    out[i] = ((p[i] == kk) & ((uint32_t)out[i] > (uint32_t)kk)) ? kk : out[i];
             } else {
                 for (size_t i = 0; i < len; i++)
-                    out[i] = (p[i] == kk) & ((uint32_t)out[i] > (uint32_t)kk) & (m[i] != 0)
+                    out[i] = ((p[i] == kk) & ((uint32_t)out[i] > (uint32_t)kk) & (m[i] != 0))
                                  ? kk
                                  : out[i];
             }

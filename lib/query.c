@@ -134,7 +134,7 @@ static void name(qparser *p)
         char hint[1024] = "";
         seg__tagreg_hint(p->q->reg, text, hint, sizeof hint);
         size_t n = seg__utf8_prefix(text, len, 80);
-        qerr(p, &t, "unknown tag '%.*s'%s", (int)n, text, hint);
+        qerr(p, &t, "unknown tag '%.*s%s'%s", (int)n, text, n < len ? "..." : "", hint);
         return;
     }
     ptrdiff_t ti = seg__tagreg_index(p->q->reg, id);
@@ -188,19 +188,15 @@ static void parse_and(qparser *p)
     }
 }
 
+/* Nesting is counted in parse_unary, which every '(' and 'not' goes through. */
 static void parse_or(qparser *p)
 {
-    if (p->rc == SEG_OK && ++p->depth > MAX_DEPTH) {
-        qerr(p, &p->tok, "nesting too deep (more than %d levels)", MAX_DEPTH);
-        return;
-    }
     parse_and(p);
     while (p->rc == SEG_OK && seg__tok_is_word(&p->lx, &p->tok, "or")) {
         advance(p);
         parse_and(p);
         emit(p, Q_OR, 0);
     }
-    p->depth--;
 }
 
 SEG_API int32_t seg_query_compile(seg_query **out, const char *text, size_t len,

@@ -58,7 +58,7 @@ const char *seg__tag_normalize(const char *name, size_t len, char *out, size_t *
         uint32_t cp;
         seg__utf8_next(name + i, &cp);
         i += n;
-        if ((cp < 0x20 && cp != '\t') || cp == 0x7f)
+        if ((cp < 0x20 && cp != '\t') || (cp >= 0x7f && cp <= 0x9f))
             return "name contains a control character";
         if (cp >= 0xff01 && cp <= 0xff5e)
             cp -= 0xfee0; /* full-width ASCII */

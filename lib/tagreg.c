@@ -656,6 +656,8 @@ static const char *check_text(const char *s, size_t len)
             if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
                 (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
                 return "text is not valid UTF-8";
+            if (cp <= 0x9f) /* C1 controls U+0080..U+009F */
+                return "text contains a control character or tab (it must be one line)";
         }
         i += n;
     }

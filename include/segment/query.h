@@ -24,8 +24,11 @@ SEG_BEGIN_DECLS
  * not one of the words `and`, `or`, `not`, `true`, `false`), or in
  * backquotes or double quotes otherwise (`` `first purchase` ``).
  * `true` and `false` are every row and no row. Precedence: `not` binds
- * tighter than `and`, which binds tighter than `or`. doc/tags.md has the
- * grammar.
+ * tighter than `and`, which binds tighter than `or`. Keywords are lower
+ * case (`AND` is a name); spaces, tabs and newlines separate words; `#`
+ * starts a comment to the end of the line; in a double-quoted name `\"`
+ * and `\\` stand for `"` and `\`. Nesting (parentheses and `not`) is
+ * limited to 256 levels. doc/tags.md has the grammar.
  *
  * Compile once against a registry, run on any tag set of that registry.
  * Runs are exact and go chunk by chunk (65536 rows) through the

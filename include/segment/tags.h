@@ -31,7 +31,7 @@ SEG_BEGIN_DECLS
  * "Vip" are one name; "客户首单" and "客户已下单" are two, and one becomes an
  * alias of the other. Other characters are compared byte for byte (no
  * Unicode case folding or NFC). A name is valid UTF-8 without control
- * characters, at most #SEG_TAG_NAME_MAX bytes, not empty after
+ * characters (C0 other than tab, DEL, C1), at most #SEG_TAG_NAME_MAX bytes, not empty after
  * normalisation. Canonical names and aliases share one namespace: a name
  * or alias that normalises like another tag's name or alias is refused
  * with #SEG_EEXISTS and a message naming both.

@@ -1489,15 +1489,18 @@ END_TEST
  * SEG_EPARSE. */
 static char *repeat3(const char *head, size_t k, const char *mid, const char *tail)
 {
-    size_t n = strlen(head) * k + strlen(mid) + strlen(tail) * k + 1;
-    char *s = malloc(n);
-    ck_assert_ptr_nonnull(s);
+    size_t nh = strlen(head), nm = strlen(mid), nt = strlen(tail);
+    char *s = malloc(nh * k + nm + nt * k + 1);
+    if (!s)
+        abort();
     size_t o = 0;
-    for (size_t i = 0; i < k; i++)
-        o += (size_t)sprintf(s + o, "%s", head);
-    o += (size_t)sprintf(s + o, "%s", mid);
-    for (size_t i = 0; i < k; i++)
-        o += (size_t)sprintf(s + o, "%s", tail);
+    for (size_t i = 0; i < k; i++, o += nh)
+        memcpy(s + o, head, nh);
+    memcpy(s + o, mid, nm);
+    o += nm;
+    for (size_t i = 0; i < k; i++, o += nt)
+        memcpy(s + o, tail, nt);
+    s[o] = '\0';
     return s;
 }
 

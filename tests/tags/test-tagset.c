@@ -1730,6 +1730,7 @@ START_TEST(eval_rules_errors)
     seg_frame_free(fx);
     seg_tagset_free(s);
     seg_tagreg_free(r);
+    seg_frame_free(fc);
     seg_frame_free(f1);
 }
 END_TEST

@@ -214,11 +214,14 @@ static void load(const seg__column *c, size_t r0, size_t n, double *out)
                 out[i] = NAN;
 }
 
-/* Neumaier's compensated sum: s + c is the running total. */
+/* Neumaier's compensated sum: s + c is the running total. Once the total
+ * is infinite (an infinite value, or overflow) the correction stops, so
+ * the result is that infinity (or NaN for +inf and -inf), not NaN. */
 static void add(double *s, double *c, double v)
 {
     double t = *s + v;
-    *c += fabs(*s) >= fabs(v) ? (*s - t) + v : (v - t) + *s;
+    if (isfinite(t))
+        *c += fabs(*s) >= fabs(v) ? (*s - t) + v : (v - t) + *s;
     *s = t;
 }
 
@@ -259,14 +262,25 @@ SEG__HOT static void scan_block(const double *v, const int32_t *gi, size_t n, ac
     }
 }
 
-static double median_of(double *x, size_t n)
+/* The median of x[0..n): quickselect for small groups, the radix
+ * histogram of quantile.c (two streaming passes) for large ones. */
+static int32_t median_of(const seg__alloc *a, double *x, size_t n, double *out_median)
 {
-    if (n == 0)
-        return NAN;
+    if (n == 0) {
+        *out_median = NAN;
+        return SEG_OK;
+    }
     size_t pos[2] = {(n - 1) / 2, n / 2};
     double out[2];
-    seg__select(x, n, pos, 2, out);
-    return out[0] == out[1] ? out[0] : out[0] / 2 + out[1] / 2;
+    if (n <= 4096) {
+        seg__select(x, n, pos, 2, out);
+    } else {
+        int32_t rc = seg__order_stats(a, x, n, pos, 2, out);
+        if (rc != SEG_OK)
+            return rc;
+    }
+    *out_median = out[0] == out[1] ? out[0] : out[0] / 2 + out[1] / 2;
+    return SEG_OK;
 }
 
 /* Two-pass sample standard deviation of x[0..n) around `mean`. */
@@ -294,7 +308,7 @@ static void finish(const acc *a, double *out, double col_total)
     out[SEG_STAT_MAX] = a->n ? a->max : NAN;
     if (a->n >= 2) {
         double n = (double)a->n, v = (a->s2 - a->s1 * a->s1 / n) / (n - 1);
-        out[SEG_STAT_STD] = sqrt(v > 0 ? v : 0);
+        out[SEG_STAT_STD] = sqrt(v < 0 ? 0 : v); /* NaN (from infinities) stays NaN */
     } else {
         out[SEG_STAT_STD] = NAN;
     }
@@ -302,8 +316,9 @@ static void finish(const acc *a, double *out, double col_total)
 }
 
 /* Column c: one pass for the sums, then (full mode) values gathered by group. */
-static void profile_column(seg_profile *p, const seg__column *col, size_t c, const int32_t *gi,
-                           int full, acc *g, size_t *pos, double *vals, double *buf)
+static int32_t profile_column(seg_profile *p, const seg__column *col, size_t c,
+                              const int32_t *gi, int full, acc *g, size_t *pos, double *vals,
+                              double *buf)
 {
     size_t n = p->n_rows, ng = p->n_groups;
     acc all;
@@ -335,11 +350,11 @@ static void profile_column(seg_profile *p, const seg__column *col, size_t c, con
                 continue;
             double gn = (double)g[k].n, gm = (g[k].sum + g[k].comp) / gn;
             double gss = g[k].s2 - g[k].s1 * g[k].s1 / gn;
-            add(&ss, &cc, gss > 0 ? gss : 0);
+            add(&ss, &cc, gss < 0 ? 0 : gss);
             add(&ss, &cc, gn * (gm - mean) * (gm - mean));
         }
         t[SEG_STAT_STD] = all.n >= 2 ? sqrt((ss + cc) / (double)(all.n - 1)) : NAN;
-        return;
+        return SEG_OK;
     }
     /* Gather present values by group (counting sort), in row order. */
     size_t o = 0;
@@ -359,12 +374,13 @@ static void profile_column(seg_profile *p, const seg__column *col, size_t c, con
         double *s = &p->stat[(k * p->n_cols + c) * N_STATS];
         size_t m = (size_t)g[k].n;
         s[SEG_STAT_STD] = std_of(vals + start, m, s[SEG_STAT_MEAN]);
-        s[SEG_STAT_MEDIAN] = median_of(vals + start, m);
+        if (median_of(&p->alloc, vals + start, m, &s[SEG_STAT_MEDIAN]) != SEG_OK)
+            return SEG_ENOMEM;
         start += m;
     }
     finish(&all, t, total);
     t[SEG_STAT_STD] = std_of(vals, (size_t)all.n, t[SEG_STAT_MEAN]);
-    t[SEG_STAT_MEDIAN] = median_of(vals, (size_t)all.n);
+    return median_of(&p->alloc, vals, (size_t)all.n, &t[SEG_STAT_MEDIAN]);
 }
 
 SEG_API int32_t seg_profile_compute(seg_profile **out, const seg_frame *frame,
@@ -451,7 +467,8 @@ SEG_API int32_t seg_profile_compute(seg_profile **out, const seg_frame *frame,
     for (size_t c = 0; c < n_columns; c++) {
         size_t idx;
         seg_frame_find(frame, columns[c], &idx);
-        profile_column(p, &frame->cols[idx], c, gi, full, g, pos, vals, buf);
+        if (profile_column(p, &frame->cols[idx], c, gi, full, g, pos, vals, buf) != SEG_OK)
+            goto nomem;
     }
     seg__free(&a, gi);
     seg__free(&a, buf);

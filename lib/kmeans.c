@@ -628,6 +628,67 @@ static void fix_empty(const fitdata *d, double *centers, const double *old, int6
                 centers[j * nf + f] = sum[j * nf + f] / (double)cnt[j];
 }
 
+/* After the last assignment: an empty cluster takes the row farthest from
+ * its centre among clusters of two or more rows (first such row on ties),
+ * until none is empty or no cluster can give a row; then centres are the
+ * means of their rows and the inertia is recomputed. With fewer distinct
+ * rows than clusters this splits duplicates, keeping the inertia. Returns
+ * 1 if anything moved. */
+static int refill_empty(const fitdata *d, double *centers, int32_t *labels, int64_t *sizes,
+                        double *inertia, double *sum)
+{
+    size_t nf = d->nf, k = d->k;
+    int moved = 0;
+    for (size_t j = 0; j < k; j++) {
+        if (sizes[j] > 0)
+            continue;
+        double far = -1;
+        size_t row = 0;
+        for (size_t i = 0; i < d->n; i++) {
+            size_t a = (size_t)labels[i];
+            if (sizes[a] <= 1)
+                continue;
+            double s2 = 0;
+            for (size_t f = 0; f < nf; f++) {
+                double t = d->x[f][i] - centers[a * nf + f];
+                s2 += t * t;
+            }
+            if (s2 > far) {
+                far = s2;
+                row = i;
+            }
+        }
+        if (far < 0)
+            break;
+        sizes[labels[row]]--;
+        sizes[j] = 1;
+        labels[row] = (int32_t)j;
+        for (size_t f = 0; f < nf; f++)
+            centers[j * nf + f] = d->x[f][row];
+        moved = 1;
+    }
+    if (!moved)
+        return 0;
+    memset(sum, 0, k * nf * sizeof *sum);
+    for (size_t i = 0; i < d->n; i++)
+        for (size_t f = 0; f < nf; f++)
+            sum[(size_t)labels[i] * nf + f] += d->x[f][i];
+    for (size_t j = 0; j < k; j++)
+        if (sizes[j] > 0)
+            for (size_t f = 0; f < nf; f++)
+                centers[j * nf + f] = sum[j * nf + f] / (double)sizes[j];
+    double in = 0;
+    for (size_t i = 0; i < d->n; i++) {
+        const double *c = centers + (size_t)labels[i] * nf;
+        for (size_t f = 0; f < nf; f++) {
+            double t = d->x[f][i] - c[f];
+            in += t * t;
+        }
+    }
+    *inertia = in;
+    return 1;
+}
+
 /* Half the distance from each centre to its nearest other centre. */
 static void half_distances(const double *c, size_t k, size_t nf, double *half)
 {
@@ -747,6 +808,8 @@ static int32_t run_once(seg_kmeans *km, const fitdata *d, int32_t run, double to
         for (size_t j = 0; j < k; j++)
             sizes[j] += parts[b].cnt[j];
     }
+    /* If it moves rows, it updates centres, sizes and inertia to match. */
+    refill_empty(d, centers, labels, sizes, &inertia, sum);
     *out_inertia = inertia;
     *out_iter = it;
 done:

@@ -166,6 +166,8 @@ SEG_API int32_t seg_kmeans_load(seg_kmeans **out, const char *text, size_t len, 
     l.rc = seg__lex_skip_header(&l.lx, "libsegment-kmeans", l.source, err_buf, err_cap);
     int64_t k = -1, clusters = 0;
     int have_inertia = 0;
+    seg__token order_tok;
+    memset(&order_tok, 0, sizeof order_tok);
     while (l.rc == SEG_OK) {
         seg__token t = next(&l);
         l.tok = t;
@@ -194,6 +196,7 @@ SEG_API int32_t seg_kmeans_load(seg_kmeans **out, const char *text, size_t len, 
         } else if (seg__tok_is_word(&l.lx, &t, "algorithm")) {
             km->algorithm = word(&l, algo_names, 2);
         } else if (seg__tok_is_word(&l.lx, &t, "order_by")) {
+            order_tok = t;
             km->order_by = (int32_t)integer(&l, -1, SEG__KM_MAX_FEATURES - 1);
         } else if (seg__tok_is_word(&l.lx, &t, "order_asc")) {
             km->order_asc = (int32_t)integer(&l, 0, 1);
@@ -231,6 +234,8 @@ SEG_API int32_t seg_kmeans_load(seg_kmeans **out, const char *text, size_t len, 
             km->f[km->nf - 1].scale = scale;
         } else if (seg__tok_is_word(&l.lx, &t, "inertia")) {
             km->inertia = number(&l);
+            if (l.rc == SEG_OK && km->inertia < 0)
+                kerr(&l, &t, "inertia must not be negative");
             have_inertia = 1;
         } else if (seg__tok_is_word(&l.lx, &t, "iterations")) {
             km->iter = (int32_t)integer(&l, 0, 100000);
@@ -267,7 +272,7 @@ SEG_API int32_t seg_kmeans_load(seg_kmeans **out, const char *text, size_t len, 
                        : !have_inertia ? "no 'inertia' line" : "fewer 'cluster' lines than k");
     }
     if (l.rc == SEG_OK && km->order_by >= (int32_t)km->nf)
-        kerr(&l, &l.tok, "order_by is not a feature index");
+        kerr(&l, &order_tok, "order_by is not a feature index");
     if (l.rc != SEG_OK) {
         seg_kmeans_free(km);
         return l.rc;

@@ -21,5 +21,6 @@
 #include <segment/query.h>
 #include <segment/profile.h>
 #include <segment/kmeans.h>
+#include <segment/experiment.h>
 
 #endif /* SEGMENT_SEGMENT_H */

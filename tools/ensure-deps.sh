@@ -5,7 +5,7 @@
 # on Debian/Ubuntu, installs the project's packages with apt-get; otherwise
 # prints the command to run and exits 1. $0 names the calling script.
 
-PACKAGES="meson ninja-build gcc g++ libc6-dev pkg-config check doxygen python3-pandas python3-numpy binutils"
+PACKAGES="meson ninja-build gcc g++ libc6-dev pkg-config check doxygen python3-pandas python3-numpy python3-scipy python3-sklearn binutils"
 
 missing=""
 for tool in meson ninja cc pkg-config; do
@@ -13,6 +13,9 @@ for tool in meson ninja cc pkg-config; do
 done
 if ! command -v pkg-config > /dev/null 2>&1 || ! pkg-config --exists check; then
     missing="$missing check(pkg-config)"
+fi
+if ! /usr/bin/python3 -c 'import numpy, pandas, scipy, sklearn' > /dev/null 2>&1; then
+    missing="$missing python3-numpy/pandas/scipy/sklearn"
 fi
 if [ -n "$missing" ]; then
     echo "$0: missing:$missing"

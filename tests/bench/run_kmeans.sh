@@ -1,0 +1,210 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# k-means benchmark (issue 5): libsegment's seg_kmeans_fit (bench_kmeans)
+# and scikit-learn's KMeans (bench_sklearn_kmeans.py) on the same synthetic
+# data, the same k and iteration count, in one run, with a comparison table.
+#
+#   tests/bench/run_kmeans.sh [--bench PATH | --builddir DIR] [--rows N] [--runs R]
+#                             [--iters I] [--threads T] [--tmpdir DIR] [--keep]
+#
+# Without --bench, configures DIR (default build-bench-kmeans in the source
+# tree) with -Dbuildtype=release if it has no build.ninja, and compiles
+# bench_kmeans there (-j2). Defaults: 10M rows x 3 features, k = 8, 10
+# iterations (tol 0), 3 runs each side, T = 2. Needs rows*24 bytes of free
+# disk in the temporary directory and about rows*100 bytes of memory.
+set -u
+
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+bench=${BENCH_KMEANS:-}
+builddir=$root/build-bench-kmeans
+python=${PYTHON:-/usr/bin/python3}
+rows=10000000
+runs=3
+iters=10
+threads=2
+tmpbase=${TMPDIR:-/tmp}
+keep=0
+
+usage() { sed -n '7,14p' "$0" | sed 's/^# \{0,1\}//'; }
+
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --bench) bench=$2; shift 2 ;;
+        --builddir) builddir=$2; shift 2 ;;
+        --rows) rows=$2; shift 2 ;;
+        --runs) runs=$2; shift 2 ;;
+        --iters) iters=$2; shift 2 ;;
+        --threads) threads=$2; shift 2 ;;
+        --tmpdir) tmpbase=$2; shift 2 ;;
+        --keep) keep=1; shift ;;
+        -h|--help) usage; exit 0 ;;
+        *) echo "run_kmeans.sh: unknown option $1" >&2; usage >&2; exit 2 ;;
+    esac
+done
+for v in "$rows" "$runs" "$iters" "$threads"; do
+    case "$v" in ''|*[!0-9]*) echo "run_kmeans.sh: not a whole number: '$v'" >&2; exit 2 ;; esac
+done
+
+if ! "$python" -c 'import numpy, sklearn' 2>/dev/null; then
+    echo "run_kmeans.sh: $python cannot import numpy and sklearn (use /usr/bin/python3);" \
+         "skipping" >&2
+    exit 77
+fi
+
+if [ -z "$bench" ]; then
+    # A release build of bench_kmeans (benchmarks at -O0 or -O2 mislead).
+    if [ ! -f "$builddir/build.ninja" ]; then
+        echo "== meson setup $builddir -Dbuildtype=release"
+        meson setup "$builddir" "$root" -Dbuildtype=release -Ddocumentation=disabled || {
+            echo "run_kmeans.sh: meson setup failed" >&2; exit 2; }
+    fi
+    bt=$(meson introspect --buildoptions "$builddir" 2>/dev/null |
+         "$python" -c 'import json, sys
+print(next((o["value"] for o in json.load(sys.stdin) if o["name"] == "buildtype"), "?"))' \
+         2>/dev/null)
+    if [ "$bt" != release ]; then
+        echo "run_kmeans.sh: warning: $builddir has buildtype '$bt', not release" >&2
+    fi
+    echo "== meson compile -C $builddir -j 2 tests/bench/bench_kmeans"
+    meson compile -C "$builddir" -j 2 tests/bench/bench_kmeans >"$builddir/bench_kmeans-compile.log" 2>&1 || {
+        tail -30 "$builddir/bench_kmeans-compile.log" >&2
+        echo "run_kmeans.sh: building bench_kmeans failed" >&2; exit 2; }
+    bench=$builddir/tests/bench/bench_kmeans
+fi
+if [ ! -x "$bench" ]; then
+    echo "run_kmeans.sh: $bench is not an executable bench_kmeans" >&2
+    exit 2
+fi
+
+# Disk: three columns of doubles.
+need_kb=$(( rows * 24 / 1024 + 10240 ))
+mkdir -p "$tmpbase" || exit 2
+avail_kb=$(df -Pk "$tmpbase" | awk 'NR == 2 { print $4 }')
+if [ -n "$avail_kb" ] && [ "$avail_kb" -lt "$need_kb" ]; then
+    echo "run_kmeans.sh: $tmpbase has $((avail_kb / 1024)) MB free, need $((need_kb / 1024)) MB;" \
+         "use --tmpdir or a smaller --rows" >&2
+    exit 2
+fi
+# Memory: the C side holds 3 columns and 4 label arrays (40 bytes a row);
+# scikit-learn the matrix, its centred copy, labels and distances
+# (about 80 bytes a row at its peak).
+mem_kb=$(awk '/^MemAvailable:/ { print $2 }' /proc/meminfo 2>/dev/null)
+need_mem_kb=$(( rows * 100 / 1024 + 131072 ))
+if [ -n "$mem_kb" ] && [ "$mem_kb" -lt "$need_mem_kb" ]; then
+    echo "run_kmeans.sh: $((mem_kb / 1024)) MB of memory available, need about" \
+         "$((need_mem_kb / 1024)) MB; use a smaller --rows" >&2
+    exit 2
+fi
+
+work=$(mktemp -d "$tmpbase/libsegment-kmeansbench.XXXXXX") || exit 2
+cleanup() { if [ "$keep" = 1 ]; then echo "kept $work"; else rm -rf "$work"; fi; }
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# The machine may be shared: record the load next to the timings.
+load_before=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null)
+
+echo "== libsegment: $bench"
+"$bench" --rows "$rows" --runs "$runs" --iters "$iters" --threads "$threads" \
+    --write-dir "$work" | tee "$work/c.out"
+rc=${PIPESTATUS[0]}
+if [ "$rc" != 0 ]; then echo "run_kmeans.sh: bench_kmeans failed ($rc)" >&2; exit 1; fi
+load_mid=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null)
+
+echo
+echo "== scikit-learn: OMP_NUM_THREADS=1 $python $here/bench_sklearn_kmeans.py"
+OMP_NUM_THREADS=1 "$python" "$here/bench_sklearn_kmeans.py" "$work" --runs "$runs" \
+    --threads "$threads" | tee "$work/py.out"
+prc=${PIPESTATUS[0]}
+rm -f "$work"/*.f64
+load_after=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null)
+
+# val FILE KIND NAME KEY: the KEY=value field of the first "KIND ..." line
+# whose name=NAME.
+val() {
+    awk -v kind="$2" -v name="$3" -v key="$4" '
+        $1 == kind { v = ""; hit = 0
+            for (i = 2; i <= NF; i++) {
+                p = index($i, "="); k = substr($i, 1, p - 1)
+                if (k == "name" && substr($i, p + 1) == name) hit = 1
+                if (k == key) v = substr($i, p + 1)
+            }
+            if (hit) { print v; exit }
+        }' "$1"
+}
+
+c=$work/c.out
+p=$work/py.out
+
+# row LABEL LIB_NAME SKLEARN_NAME TARGET(empty: none)
+row() {
+    local lt lc li ln st si sn
+    lt=$(val "$c" KMEANS "$2" per_iter_s)
+    lc=$(val "$c" KMEANS "$2" cb_per_iter_s)
+    li=$(val "$c" KMEANS "$2" inertia)
+    ln=$(val "$c" KMEANS "$2" n_iter)
+    st=""; si=""; sn=""
+    if [ -n "$3" ]; then
+        st=$(val "$p" SKLEARN "$3" per_iter_s)
+        si=$(val "$p" SKLEARN "$3" inertia)
+        sn=$(val "$p" SKLEARN "$3" iters)
+    fi
+    [ -z "$lt" ] && return
+    awk -v label="$1" -v lt="$lt" -v lc="$lc" -v li="$li" -v ln="$ln" -v st="$st" \
+        -v si="$si" -v sn="$sn" -v tg="$4" -v sname="$3" 'BEGIN {
+        ss = st != "" ? sprintf("%.4f", st) : "-"
+        ratio = st != "" && lt > 0 ? sprintf("%.2fx", st / lt) : "-"
+        sis = si != "" ? sprintf("%.10g", si) : "-"
+        d = si != "" ? (li - si) / si : ""
+        ds = d != "" ? sprintf("%+.4f%%", 100 * d) : "-"
+        its = ln "/" (sn != "" ? sn : "-")
+        ts = "-"
+        if (tg != "" && st != "") {
+            ok = lt > 0 && st / lt >= tg && (d < 0 ? -d : d) <= 0.001
+            ts = sprintf(">=%sx, 0.1%% %s", tg, ok ? "PASS" : "MISS")
+        }
+        printf "%-20s %9.4f %9.4f %-12s %9s %8s %16.10g %16s %10s %7s %s\n", label, lt, lc,
+               sname != "" ? sname : "-", ss, ratio, li, sis, ds, its, ts
+    }'
+}
+
+echo
+echo "== summary: $rows rows x 3 features, k=8, $iters iterations (tol 0, n_init 1)," \
+     "$runs runs each side (medians; seconds per iteration)"
+echo "   load average before / between C and Python / after: $load_before / $load_mid /" \
+     "$load_after ($(nproc 2>/dev/null || echo '?') CPUs)"
+printf "%-20s %9s %9s %-12s %9s %8s %16s %16s %10s %7s %s\n" "libsegment" "s/iter" "(cb)" \
+    "sklearn" "s/iter" "sk/lib" "lib inertia" "sklearn inertia" "diff" "iters" "target"
+row "lloyd, 1 thread" lloyd_t1 lloyd_t1 2
+row "hamerly, 1 thread" hamerly_t1 lloyd_t1 2
+row "hamerly, 1 thread" hamerly_t1 elkan_t1 ""
+row "lloyd, $threads threads" "lloyd_t$threads" "lloyd_t$threads" ""
+row "hamerly, $threads threads" "hamerly_t$threads" "lloyd_t$threads" ""
+for cfg in lloyd_t1 hamerly_t1 "lloyd_t$threads" "hamerly_t$threads"; do
+    s=$(val "$c" KMEANS "$cfg" setup_s)
+    [ -n "$s" ] && printf "setup (seeding, final assignment) %-12s %.4f s\n" "$cfg" "$s"
+done
+for cfg in lloyd_t1 elkan_t1 "lloyd_t$threads"; do
+    s=$(val "$p" SKLEARN "$cfg" fit1_s); t=$(val "$p" SKLEARN "$cfg" per_iter_s)
+    [ -n "$s" ] && awk -v c="$cfg" -v s="$s" -v t="$t" 'BEGIN {
+        printf "sklearn setup (checks, copy, seeding, final pass) %-10s %.4f s\n", c, s - t }'
+done
+grep '^NOTE' "$c"
+echo
+echo "s/iter: (fit with max_iter=$iters - fit with max_iter=1) / the iterations between them,"
+echo "both sides the same way; (cb): libsegment's progress-callback timestamps, iterations 1..$iters."
+echo "sk/lib: scikit-learn's s/iter over libsegment's (target >= 2x on one thread, lloyd vs"
+echo "lloyd and the default hamerly vs lloyd, with the inertias within 0.1%; the two sides seed"
+echo "k-means++ with different random numbers, so the inertias after $iters iterations differ a little)."
+grep '^CHECK' "$p" | sed 's/^/cross-check numpy vs libsegment: /'
+grep '^verify' "$c" | sed 's/^/cross-check libsegment: /'
+if grep -q '^MISMATCH' "$c"; then
+    echo "run_kmeans.sh: MISMATCHES in bench_kmeans's checks (see above)" >&2
+    exit 1
+fi
+if [ "$prc" != 0 ] || [ -z "$(val "$p" SKLEARN lloyd_t1 per_iter_s)" ]; then
+    echo "run_kmeans.sh: bench_sklearn_kmeans.py failed or disagreed with libsegment ($prc)" >&2
+    exit 1
+fi
+exit 0

@@ -727,7 +727,8 @@ static int set_manual_tags(struct state *st)
     size_t i = 0, k;
     char err[512];
 
-    qsort(st->assign, st->n_assign, sizeof *st->assign, compare_assignments);
+    if (st->n_assign > 0) /* qsort's array must not be NULL, even for 0 items */
+        qsort(st->assign, st->n_assign, sizeof *st->assign, compare_assignments);
     st->rows = malloc((st->n_assign ? st->n_assign : 1) * sizeof *st->rows);
     if (st->rows == NULL)
         return out_of_memory();

@@ -225,45 +225,74 @@ static void add(double *s, double *c, double v)
     *s = t;
 }
 
-typedef struct acc {
-    double sum, comp, min, max, shift, s1, s2;
-    int64_t n, miss;
-} acc;
+#define LANES 8
 
-static void acc_init(acc *x)
+/* Compensated sum in 8 lanes: each lane runs Neumaier's update (written
+ * without branches, so the loop vectorises), and the lanes are combined the
+ * same way. With an infinite value or overflow the plain sum is returned. */
+SEG__HOT static double sum_lanes(const double *x, size_t n, int squares, double mean)
 {
-    memset(x, 0, sizeof *x);
-    x->min = INFINITY;
-    x->max = -INFINITY;
-}
-
-SEG__HOT static void scan_block(const double *v, const int32_t *gi, size_t n, acc *g, acc *all,
-                                int one_pass_std)
-{
-    for (size_t i = 0; i < n; i++) {
-        double x = v[i];
-        acc *a = &g[gi[i]];
-        if (isnan(x)) {
-            a->miss++;
-            all->miss++;
-            continue;
+    double l[LANES] = {0}, k[LANES] = {0};
+    size_t i = 0;
+    for (; i + LANES <= n; i += LANES)
+        for (size_t q = 0; q < LANES; q++) {
+            double v = squares ? (x[i + q] - mean) * (x[i + q] - mean) : x[i + q];
+            double t = l[q] + v;
+            k[q] += fabs(l[q]) >= fabs(v) ? (l[q] - t) + v : (v - t) + l[q];
+            l[q] = t;
         }
-        if (a->n == 0)
-            a->shift = x;
-        a->n++;
-        add(&a->sum, &a->comp, x);
-        if (x < a->min) a->min = x;
-        if (x > a->max) a->max = x;
-        if (one_pass_std) {
-            double d = x - a->shift;
-            a->s1 += d;
-            a->s2 += d * d;
-        }
+    double s = 0, c = 0, plain = 0;
+    for (; i < n; i++) {
+        double v = squares ? (x[i] - mean) * (x[i] - mean) : x[i];
+        add(&s, &c, v);
+        plain += v;
     }
+    for (size_t q = 0; q < LANES; q++) {
+        add(&s, &c, l[q]);
+        add(&s, &c, k[q]);
+        plain += l[q];
+    }
+    return isfinite(plain) ? s + c : plain;
 }
 
-/* The median of x[0..n): quickselect for small groups, the radix
- * histogram of quantile.c (two streaming passes) for large ones. */
+static double sum_of(const double *x, size_t n)
+{
+    return sum_lanes(x, n, 0, 0);
+}
+
+/* Sum of squared deviations from `mean`. */
+static double ssd_of(const double *x, size_t n, double mean)
+{
+    return sum_lanes(x, n, 1, mean);
+}
+
+SEG__HOT static void minmax_of(const double *x, size_t n, double *mn, double *mx)
+{
+    double lo[LANES], hi[LANES];
+    for (size_t q = 0; q < LANES; q++) {
+        lo[q] = INFINITY;
+        hi[q] = -INFINITY;
+    }
+    size_t i = 0;
+    for (; i + LANES <= n; i += LANES)
+        for (size_t q = 0; q < LANES; q++) {
+            lo[q] = x[i + q] < lo[q] ? x[i + q] : lo[q];
+            hi[q] = x[i + q] > hi[q] ? x[i + q] : hi[q];
+        }
+    for (; i < n; i++) {
+        lo[0] = x[i] < lo[0] ? x[i] : lo[0];
+        hi[0] = x[i] > hi[0] ? x[i] : hi[0];
+    }
+    for (size_t q = 1; q < LANES; q++) {
+        lo[0] = lo[q] < lo[0] ? lo[q] : lo[0];
+        hi[0] = hi[q] > hi[0] ? hi[q] : hi[0];
+    }
+    *mn = lo[0];
+    *mx = hi[0];
+}
+
+/* The median of x[0..n) (not reordered): quickselect on a copy for small
+ * groups, the radix histogram of quantile.c for large ones. */
 static int32_t median_of(const seg__alloc *a, double *x, size_t n, double *out_median)
 {
     if (n == 0) {
@@ -273,7 +302,7 @@ static int32_t median_of(const seg__alloc *a, double *x, size_t n, double *out_m
     size_t pos[2] = {(n - 1) / 2, n / 2};
     double out[2];
     if (n <= 4096) {
-        seg__select(x, n, pos, 2, out);
+        seg__select(x, n, pos, 2, out); /* reorders only this group's values */
     } else {
         int32_t rc = seg__order_stats(a, x, n, pos, 2, out);
         if (rc != SEG_OK)
@@ -283,104 +312,105 @@ static int32_t median_of(const seg__alloc *a, double *x, size_t n, double *out_m
     return SEG_OK;
 }
 
-/* Two-pass sample standard deviation of x[0..n) around `mean`. */
-static double std_of(const double *x, size_t n, double mean)
+/* Statistics of one group's present values x[0..n), into out[N_STATS]
+ * (the share is filled in later); median only when asked. */
+static int32_t group_stats(const seg__alloc *a, double *x, size_t n, int64_t missing, int median,
+                           double *out)
 {
-    if (n < 2)
-        return NAN;
-    double s = 0, c = 0;
-    for (size_t i = 0; i < n; i++) {
-        double d = x[i] - mean;
-        add(&s, &c, d * d);
-    }
-    return sqrt((s + c) / (double)(n - 1));
-}
-
-static void finish(const acc *a, double *out, double col_total)
-{
-    double sum = a->sum + a->comp;
-    out[SEG_STAT_COUNT] = (double)a->n;
-    out[SEG_STAT_MISSING] = (double)a->miss;
+    double sum = sum_of(x, n), mn = NAN, mx = NAN;
+    if (n)
+        minmax_of(x, n, &mn, &mx);
+    out[SEG_STAT_COUNT] = (double)n;
+    out[SEG_STAT_MISSING] = (double)missing;
     out[SEG_STAT_SUM] = sum;
-    out[SEG_STAT_SHARE] = col_total != 0 ? sum / col_total : NAN;
-    out[SEG_STAT_MEAN] = a->n ? sum / (double)a->n : NAN;
-    out[SEG_STAT_MIN] = a->n ? a->min : NAN;
-    out[SEG_STAT_MAX] = a->n ? a->max : NAN;
-    if (a->n >= 2) {
-        double n = (double)a->n, v = (a->s2 - a->s1 * a->s1 / n) / (n - 1);
-        out[SEG_STAT_STD] = sqrt(v < 0 ? 0 : v); /* NaN (from infinities) stays NaN */
-    } else {
-        out[SEG_STAT_STD] = NAN;
-    }
+    out[SEG_STAT_MEAN] = n ? sum / (double)n : NAN;
+    out[SEG_STAT_MIN] = mn;
+    out[SEG_STAT_MAX] = mx;
+    out[SEG_STAT_STD] = n >= 2 ? sqrt(ssd_of(x, n, out[SEG_STAT_MEAN]) / (double)(n - 1)) : NAN;
     out[SEG_STAT_MEDIAN] = NAN;
+    return median ? median_of(a, x, n, &out[SEG_STAT_MEDIAN]) : SEG_OK;
 }
 
-/* Column c: one pass for the sums, then (full mode) values gathered by group. */
+/* Column c: present values scattered by group in one pass (each group's
+ * region is as long as its rows; missing values are only counted), then
+ * every statistic from each group's contiguous values. */
 static int32_t profile_column(seg_profile *p, const seg__column *col, size_t c,
-                              const int32_t *gi, int full, acc *g, size_t *pos, double *vals,
-                              double *buf)
+                              const int32_t *gi, int median, size_t *fill, int64_t *miss,
+                              double *vals, double *buf)
 {
     size_t n = p->n_rows, ng = p->n_groups;
-    acc all;
-    acc_init(&all);
-    for (size_t k = 0; k < ng; k++)
-        acc_init(&g[k]);
-    for (size_t r0 = 0; r0 < n; r0 += BLOCK) {
-        size_t m = n - r0 < BLOCK ? n - r0 : BLOCK;
-        load(col, r0, m, buf);
-        scan_block(buf, gi + r0, m, g, &all, !full);
-    }
-    /* Totals from the groups (their sums are compensated; add them likewise). */
-    for (size_t k = 0; k < ng; k++) {
-        all.n += g[k].n;
-        add(&all.sum, &all.comp, g[k].sum);
-        add(&all.sum, &all.comp, g[k].comp);
-        if (g[k].n && g[k].min < all.min) all.min = g[k].min;
-        if (g[k].n && g[k].max > all.max) all.max = g[k].max;
-    }
-    double total = all.sum + all.comp;
-    for (size_t k = 0; k < ng; k++)
-        finish(&g[k], &p->stat[(k * p->n_cols + c) * N_STATS], total);
-    double *t = &p->total[c * N_STATS];
-    if (!full) { /* total std from the groups' shifted sums, combined exactly */
-        finish(&all, t, total);
-        double mean = all.n ? total / (double)all.n : NAN, ss = 0, cc = 0;
-        for (size_t k = 0; k < ng; k++) {
-            if (!g[k].n)
-                continue;
-            double gn = (double)g[k].n, gm = (g[k].sum + g[k].comp) / gn;
-            double gss = g[k].s2 - g[k].s1 * g[k].s1 / gn;
-            add(&ss, &cc, gss < 0 ? 0 : gss);
-            add(&ss, &cc, gn * (gm - mean) * (gm - mean));
-        }
-        t[SEG_STAT_STD] = all.n >= 2 ? sqrt((ss + cc) / (double)(all.n - 1)) : NAN;
-        return SEG_OK;
-    }
-    /* Gather present values by group (counting sort), in row order. */
     size_t o = 0;
     for (size_t k = 0; k < ng; k++) {
-        pos[k] = o;
-        o += (size_t)g[k].n;
+        fill[k] = o;
+        miss[k] = 0;
+        o += (size_t)p->count[k];
     }
     for (size_t r0 = 0; r0 < n; r0 += BLOCK) {
         size_t m = n - r0 < BLOCK ? n - r0 : BLOCK;
         load(col, r0, m, buf);
-        for (size_t i = 0; i < m; i++)
-            if (!isnan(buf[i]))
-                vals[pos[gi[r0 + i]]++] = buf[i];
+        for (size_t i = 0; i < m; i++) {
+            size_t g = (size_t)gi[r0 + i];
+            if (isnan(buf[i]))
+                miss[g]++;
+            else
+                vals[fill[g]++] = buf[i];
+        }
     }
-    size_t start = 0;
+    /* Groups, then the column total (for the shares) and the totals. */
+    double total_sum = 0, total_comp = 0, mn = INFINITY, mx = -INFINITY;
+    int64_t total_n = 0, total_miss = 0;
+    o = 0;
     for (size_t k = 0; k < ng; k++) {
-        double *s = &p->stat[(k * p->n_cols + c) * N_STATS];
-        size_t m = (size_t)g[k].n;
-        s[SEG_STAT_STD] = std_of(vals + start, m, s[SEG_STAT_MEAN]);
-        if (median_of(&p->alloc, vals + start, m, &s[SEG_STAT_MEDIAN]) != SEG_OK)
+        double *st = &p->stat[(k * p->n_cols + c) * N_STATS];
+        size_t present = fill[k] - o;
+        if (group_stats(&p->alloc, vals + o, present, miss[k], median, st) != SEG_OK)
             return SEG_ENOMEM;
-        start += m;
+        add(&total_sum, &total_comp, st[SEG_STAT_SUM]);
+        if (present) {
+            mn = st[SEG_STAT_MIN] < mn ? st[SEG_STAT_MIN] : mn;
+            mx = st[SEG_STAT_MAX] > mx ? st[SEG_STAT_MAX] : mx;
+        }
+        total_n += (int64_t)present;
+        total_miss += miss[k];
+        o += (size_t)p->count[k];
     }
-    finish(&all, t, total);
-    t[SEG_STAT_STD] = std_of(vals, (size_t)all.n, t[SEG_STAT_MEAN]);
-    return median_of(&p->alloc, vals, (size_t)all.n, &t[SEG_STAT_MEDIAN]);
+    double total = isfinite(total_sum) ? total_sum + total_comp : total_sum;
+    for (size_t k = 0; k < ng; k++) {
+        double *st = &p->stat[(k * p->n_cols + c) * N_STATS];
+        st[SEG_STAT_SHARE] = total != 0 ? st[SEG_STAT_SUM] / total : NAN;
+    }
+    double *t = &p->total[c * N_STATS];
+    double mean = total_n ? total / (double)total_n : NAN;
+    t[SEG_STAT_COUNT] = (double)total_n;
+    t[SEG_STAT_MISSING] = (double)total_miss;
+    t[SEG_STAT_SUM] = total;
+    t[SEG_STAT_SHARE] = total != 0 ? 1.0 : NAN;
+    t[SEG_STAT_MEAN] = mean;
+    t[SEG_STAT_MIN] = total_n ? mn : NAN;
+    t[SEG_STAT_MAX] = total_n ? mx : NAN;
+    /* Deviation over all present values (scattered, not contiguous: the
+     * groups' regions have gaps where values were missing). */
+    double ss = 0, cc = 0;
+    o = 0;
+    for (size_t k = 0; k < ng; k++) {
+        add(&ss, &cc, ssd_of(vals + o, fill[k] - o, mean));
+        o += (size_t)p->count[k];
+    }
+    t[SEG_STAT_STD] = total_n >= 2 ? sqrt((isfinite(ss) ? ss + cc : ss) / (double)(total_n - 1))
+                                   : NAN;
+    t[SEG_STAT_MEDIAN] = NAN;
+    if (!median || total_n == 0)
+        return SEG_OK;
+    /* The overall median: compact the values (gaps removed) and select. */
+    size_t w = 0;
+    o = 0;
+    for (size_t k = 0; k < ng; k++) {
+        size_t present = fill[k] - o;
+        memmove(vals + w, vals + o, present * sizeof *vals);
+        w += present;
+        o += (size_t)p->count[k];
+    }
+    return median_of(&p->alloc, vals, w, &t[SEG_STAT_MEDIAN]);
 }
 
 SEG_API int32_t seg_profile_compute(seg_profile **out, const seg_frame *frame,
@@ -445,8 +475,8 @@ SEG_API int32_t seg_profile_compute(seg_profile **out, const seg_frame *frame,
     int32_t *gi = seg__malloc_array(&a, n ? n : 1, sizeof *gi);
     double *buf = seg__malloc_array(&a, BLOCK, sizeof *buf);
     double *vals = NULL;
-    acc *g = NULL;
-    size_t *pos = NULL;
+    int64_t *miss = NULL;
+    size_t *fill = NULL;
     if (!gi || !buf)
         goto nomem;
     rc = make_groups(p, labels, labels2, n, gi);
@@ -455,34 +485,30 @@ SEG_API int32_t seg_profile_compute(seg_profile **out, const seg_frame *frame,
     size_t ng = p->n_groups;
     p->stat = seg__calloc_array(&a, (ng ? ng : 1) * (n_columns ? n_columns : 1), N_STATS * sizeof *p->stat);
     p->total = seg__calloc_array(&a, n_columns ? n_columns : 1, N_STATS * sizeof *p->total);
-    g = seg__malloc_array(&a, ng ? ng : 1, sizeof *g);
-    pos = seg__malloc_array(&a, ng ? ng : 1, sizeof *pos);
-    if (!p->stat || !p->total || !g || !pos)
+    miss = seg__malloc_array(&a, ng ? ng : 1, sizeof *miss);
+    fill = seg__malloc_array(&a, ng ? ng : 1, sizeof *fill);
+    vals = seg__malloc_array(&a, n ? n : 1, sizeof *vals);
+    if (!p->stat || !p->total || !miss || !fill || !vals)
         goto nomem;
-    if (full && n_columns > 0) {
-        vals = seg__malloc_array(&a, n ? n : 1, sizeof *vals);
-        if (!vals)
-            goto nomem;
-    }
     for (size_t c = 0; c < n_columns; c++) {
         size_t idx;
         seg_frame_find(frame, columns[c], &idx);
-        if (profile_column(p, &frame->cols[idx], c, gi, full, g, pos, vals, buf) != SEG_OK)
+        if (profile_column(p, &frame->cols[idx], c, gi, full, fill, miss, vals, buf) != SEG_OK)
             goto nomem;
     }
     seg__free(&a, gi);
     seg__free(&a, buf);
     seg__free(&a, vals);
-    seg__free(&a, g);
-    seg__free(&a, pos);
+    seg__free(&a, miss);
+    seg__free(&a, fill);
     *out = p;
     return SEG_OK;
 nomem:
     seg__free(&a, gi);
     seg__free(&a, buf);
     seg__free(&a, vals);
-    seg__free(&a, g);
-    seg__free(&a, pos);
+    seg__free(&a, miss);
+    seg__free(&a, fill);
     seg_profile_free(p);
     seg__errf(err_buf, err_cap, "out of memory");
     return SEG_ENOMEM;

@@ -31,17 +31,16 @@ SEG_BEGIN_DECLS
  * min, max, standard deviation and median; the standard deviation needs
  * two present values (it is the sample standard deviation, ddof = 1).
  * Sums and means are computed with compensated summation, so they do not
- * depend on row order beyond the last bits.
+ * depend on row order beyond the last bits. An infinite value makes the
+ * sum and mean infinite (NaN with both signs) and the deviation NaN.
  *
- * **Cost.** Counts, sums, minima and maxima take one pass over the data
- * per column. The standard deviation and the exact median are computed from
- * each group's values gathered together (a counting sort of the rows by
- * group: one more pass and 8 bytes per row, one column at a time): a
- * two-pass variance, and a selection (O(n) expected) for the median. Pass
- * #SEG_PROFILE_NO_MEDIAN to skip the gathering: the standard deviation then
- * comes from shifted sums in the first pass (shifted by the group's first
- * present value, which keeps it accurate unless values span many orders of
- * magnitude), and the median is NaN.
+ * **Cost.** Per column, one pass scatters the present values by group (a
+ * counting sort; 8 bytes per row of working memory, reused for every
+ * column); every statistic then comes from each group's contiguous values:
+ * compensated sums in 8 lanes, a two-pass standard deviation, and the
+ * exact median by selection (a 16-bit radix histogram for groups above
+ * 4096 values). #SEG_PROFILE_NO_MEDIAN skips the medians (NaN), the most
+ * expensive part.
  *
  * A profile is immutable once computed; its functions may run from any
  * number of threads at once.
@@ -64,7 +63,7 @@ typedef struct seg_profile seg_profile;
 #define SEG_STAT_MEDIAN 8  /**< Median (mean of the two middle values for an even count). */
 /** @} */
 
-/** @brief Flag for seg_profile_compute(): skip the median (one pass only). */
+/** @brief Flag for seg_profile_compute(): skip the medians (they are NaN). */
 #define SEG_PROFILE_NO_MEDIAN 1
 
 /** @brief Most columns one profile describes. */

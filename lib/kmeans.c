@@ -360,20 +360,48 @@ typedef struct worker {
     hamerly *h;    /* NULL: Lloyd */
 } worker;
 
-/* Adds a block's rows to the per-cluster sums and counts. (A masked,
+/* Adds a block's rows to the per-cluster sums and counts. Rows go round
+ * four copies of the sums, so consecutive rows of one cluster do not wait
+ * for each other's stores; the copies are added at the end. (A masked,
  * vectorised form is slower for small k, and GCC 12 miscompiles its
  * int-compare-select-double variant when vectorising for AVX2.) */
+#define ACC_COPIES 4
+#define ACC_MAX 512 /* k * nf up to this uses the copies */
+
 static void accumulate(const fitdata *d, size_t r0, size_t m, const int32_t *lab,
                        const double *best, part *p)
 {
-    size_t nf = d->nf;
-    for (size_t i = 0; i < m; i++) {
-        size_t j = (size_t)lab[i];
-        p->cnt[j]++;
-        p->inertia += best[i];
-        for (size_t f = 0; f < nf; f++)
-            p->sum[j * nf + f] += d->x[f][r0 + i];
+    size_t nf = d->nf, kn = d->k * nf;
+    double in[ACC_COPIES] = {0};
+    if (kn > ACC_MAX || d->k > ACC_MAX) {
+        for (size_t i = 0; i < m; i++) {
+            size_t j = (size_t)lab[i];
+            p->cnt[j]++;
+            in[0] += best[i];
+            for (size_t f = 0; f < nf; f++)
+                p->sum[j * nf + f] += d->x[f][r0 + i];
+        }
+        p->inertia += in[0];
+        return;
     }
+    double sum[ACC_COPIES][ACC_MAX];
+    int64_t cnt[ACC_COPIES][ACC_MAX];
+    for (size_t c = 0; c < ACC_COPIES; c++) {
+        memset(sum[c], 0, kn * sizeof sum[c][0]);
+        memset(cnt[c], 0, d->k * sizeof cnt[c][0]);
+    }
+    for (size_t i = 0; i < m; i++) {
+        size_t c = i % ACC_COPIES, j = (size_t)lab[i];
+        cnt[c][j]++;
+        in[c] += best[i];
+        for (size_t f = 0; f < nf; f++)
+            sum[c][j * nf + f] += d->x[f][r0 + i];
+    }
+    p->inertia += (in[0] + in[1]) + (in[2] + in[3]);
+    for (size_t q = 0; q < kn; q++)
+        p->sum[q] += (sum[0][q] + sum[1][q]) + (sum[2][q] + sum[3][q]);
+    for (size_t j = 0; j < d->k; j++)
+        p->cnt[j] += (cnt[0][j] + cnt[1][j]) + (cnt[2][j] + cnt[3][j]);
 }
 
 static void assign_blocks(worker *w)

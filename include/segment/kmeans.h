@@ -73,7 +73,7 @@ typedef struct seg_kmeans seg_kmeans;
 #define SEG_KM_SEED 5       /**< Random seed, an integer 0..2^53. Default 0. */
 #define SEG_KM_THREADS 6    /**< Worker threads for fitting, 1..256. Default 1. */
 #define SEG_KM_ALGORITHM 7  /**< #SEG_KM_LLOYD or #SEG_KM_HAMERLY (default). */
-#define SEG_KM_ORDER_BY 8   /**< Feature index to order clusters by, or -1 (default). */
+#define SEG_KM_ORDER_BY 8   /**< Feature index to order clusters by, or -1 (default); -1..255 when set, checked against the features by the fit. */
 #define SEG_KM_ORDER_ASC 9  /**< 1: ascending order; 0 (default): descending. */
 /** @} */
 
@@ -89,7 +89,9 @@ typedef struct seg_kmeans seg_kmeans;
  * @param user      The pointer given to seg_kmeans_set_progress().
  * @param run       Run index, 0..n_init-1.
  * @param iteration Iterations done in this run.
- * @param inertia   Inertia after this iteration (transformed units).
+ * @param inertia   Inertia of this iteration's assignment step, measured
+ *                  against the centres before their update (transformed
+ *                  units; the final inertia is at most the last one reported).
  * @return 0 to continue; any other value cancels the fit (#SEG_ECANCELED).
  */
 typedef int32_t (*seg_progress_fn)(void *user, int32_t run, int32_t iteration, double inertia);
@@ -171,6 +173,7 @@ SEG_API int32_t seg_kmeans_set_progress(seg_kmeans *km, seg_progress_fn fn, void
  * @retval SEG_ENOTFOUND A feature column is missing or not numeric.
  * @retval SEG_EDATA     Fewer complete rows than clusters; an infinite value;
  *                       a value <= -1 for log1p (the message names column and row).
+ * @retval SEG_ERANGE    #SEG_KM_ORDER_BY is not below the number of features.
  * @retval SEG_ECANCELED The progress callback asked to stop.
  * @retval SEG_ENOMEM    Out of memory.
  * @retval SEG_ERROR     A worker thread could not be started.
@@ -275,6 +278,8 @@ SEG_API int32_t seg_kmeans_inertia_curve(const seg_kmeans *km, const seg_frame *
  * @retval SEG_EINVAL  NULL argument.
  * @retval SEG_ESTATE  Not fitted, or k < 2.
  * @retval SEG_ERANGE  `sample` out of range.
+ * @retval SEG_ENOTFOUND A feature column is missing or not numeric.
+ * @retval SEG_EDATA   An infinite value or <= -1 under log1p; fewer than 2 complete rows.
  * @retval SEG_ENOMEM  Out of memory.
  * @threadsafe
  */

@@ -20,7 +20,10 @@
  * way). The progress callback's timestamps give a second measure, the
  * time between the callbacks of iterations 1 and N over N - 1.
  * Reported: the medians (and minima) of both, the seeding-and-overhead
- * time fit1 - per_iter, the inertia and iterations of fitN.
+ * time fit1 - cb_per_iter, the inertia and iterations of fitN. On a busy
+ * machine the callback measure is the steadier one (the difference of two
+ * whole fits also carries the noise of the k-means++ seeding, which
+ * libsegment cannot skip: it takes no initial centres).
  *
  * Unless --no-verify: the inertia of every fitN equals the sum over rows
  * of the squared distance to the nearest centroid, computed here from
@@ -38,7 +41,8 @@
  * Machine-readable lines:
  *   KMEANS name=<algo>_t<threads> rows=<n> k=<k> iters=<i> runs=<r>
  *          per_iter_s=<median> per_iter_min_s=<min> cb_per_iter_s=<median>
- *          fit_s=<median fitN> fit1_s=<median fit1> setup_s=<fit1 - per_iter>
+ *          cb_per_iter_min_s=<min> fit_s=<median fitN> fit1_s=<median fit1>
+ *          setup_s=<fit1 - cb_per_iter_s>
  *          inertia=<%.17g> n_iter=<iterations of fitN>
  */
 #define _POSIX_C_SOURCE 200809L /* clock_gettime */
@@ -230,16 +234,18 @@ static void run_config(const seg_frame *f, size_t n, size_t k, size_t iters, siz
         tn[r] = fit_timed(km, f, iters, out->labels);
         bench_check(seg_kmeans_result(km, &out->inertia, &out->iter, NULL), "result", NULL);
         per[r] = (tn[r] - t1[r]) / (double)(iters - 1);
-        cb[r] = st->last > 1 ? (st->t[st->last] - st->t[1]) / (double)(st->last - 1) : NAN;
+        cb[r] = st->last > 1 ? (st->t[st->last] - st->t[1]) / (double)(st->last - 1) : per[r];
     }
     bench_check(seg_kmeans_centroids(km, out->cen, k * NF), "centroids", NULL);
     int nr = (int)runs;
     double p = median_of(per, nr), f1 = median_of(t1, nr);
     printf("KMEANS name=%s_t%zu rows=%zu k=%zu iters=%zu runs=%zu per_iter_s=%.6f "
-           "per_iter_min_s=%.6f cb_per_iter_s=%.6f fit_s=%.6f fit1_s=%.6f setup_s=%.6f "
+           "per_iter_min_s=%.6f cb_per_iter_s=%.6f cb_per_iter_min_s=%.6f fit_s=%.6f fit1_s=%.6f "
+           "setup_s=%.6f "
            "inertia=%.17g n_iter=%d\n",
            algo == SEG_KM_LLOYD ? "lloyd" : "hamerly", threads, n, k, iters, runs, p,
-           min_of(per, nr), median_of(cb, nr), median_of(tn, nr), f1, f1 - p, out->inertia,
+           min_of(per, nr), median_of(cb, nr), min_of(cb, nr), median_of(tn, nr), f1,
+           f1 - median_of(cb, nr), out->inertia,
            (int)out->iter);
     fflush(stdout);
     if ((size_t)out->iter != iters)

@@ -139,43 +139,49 @@ p=$work/py.out
 
 # row LABEL LIB_NAME SKLEARN_NAME TARGET(empty: none)
 row() {
-    local lt lc li ln st si sn
-    lt=$(val "$c" KMEANS "$2" per_iter_s)
-    lc=$(val "$c" KMEANS "$2" cb_per_iter_s)
+    local lt lm ld li ln st sm si sn
+    lt=$(val "$c" KMEANS "$2" cb_per_iter_s)
+    lm=$(val "$c" KMEANS "$2" cb_per_iter_min_s)
+    ld=$(val "$c" KMEANS "$2" per_iter_s)
     li=$(val "$c" KMEANS "$2" inertia)
     ln=$(val "$c" KMEANS "$2" n_iter)
-    st=""; si=""; sn=""
+    st=""; sm=""; si=""; sn=""
     if [ -n "$3" ]; then
         st=$(val "$p" SKLEARN "$3" per_iter_s)
+        sm=$(val "$p" SKLEARN "$3" per_iter_min_s)
         si=$(val "$p" SKLEARN "$3" inertia)
         sn=$(val "$p" SKLEARN "$3" iters)
     fi
     [ -z "$lt" ] && return
-    awk -v label="$1" -v lt="$lt" -v lc="$lc" -v li="$li" -v ln="$ln" -v st="$st" \
-        -v si="$si" -v sn="$sn" -v tg="$4" -v sname="$3" 'BEGIN {
+    awk -v label="$1" -v lt="$lt" -v lm="$lm" -v ld="$ld" -v li="$li" -v ln="$ln" -v st="$st" \
+        -v sm="$sm" -v si="$si" -v sn="$sn" -v tg="$4" -v sname="$3" 'BEGIN {
         ss = st != "" ? sprintf("%.4f", st) : "-"
+        sms = sm != "" ? sprintf("%.4f", sm) : "-"
         ratio = st != "" && lt > 0 ? sprintf("%.2fx", st / lt) : "-"
+        rmin = sm != "" && lm > 0 ? sprintf("%.2fx", sm / lm) : "-"
         sis = si != "" ? sprintf("%.10g", si) : "-"
         d = si != "" ? (li - si) / si : ""
-        ds = d != "" ? sprintf("%+.4f%%", 100 * d) : "-"
+        ds = d != "" ? sprintf("%+.5f%%", 100 * d) : "-"
         its = ln "/" (sn != "" ? sn : "-")
         ts = "-"
         if (tg != "" && st != "") {
             ok = lt > 0 && st / lt >= tg && (d < 0 ? -d : d) <= 0.001
-            ts = sprintf(">=%sx, 0.1%% %s", tg, ok ? "PASS" : "MISS")
+            ts = sprintf(">=%sx & 0.1%%: %s", tg, ok ? "PASS" : "MISS")
         }
-        printf "%-20s %9.4f %9.4f %-12s %9s %8s %16.10g %16s %10s %7s %s\n", label, lt, lc,
-               sname != "" ? sname : "-", ss, ratio, li, sis, ds, its, ts
+        printf "%-19s %7.4f %7.4f %7.4f  %-9s %7.4f %7.4f %7s %7s %15.10g %15s %10s %5s %s\n",
+               label, lt, lm, ld, sname != "" ? sname : "-", ss, sms, ratio, rmin, li, sis, ds,
+               its, ts
     }'
 }
 
 echo
 echo "== summary: $rows rows x 3 features, k=8, $iters iterations (tol 0, n_init 1)," \
-     "$runs runs each side (medians; seconds per iteration)"
+     "$runs runs each side (seconds per iteration)"
 echo "   load average before / between C and Python / after: $load_before / $load_mid /" \
      "$load_after ($(nproc 2>/dev/null || echo '?') CPUs)"
-printf "%-20s %9s %9s %-12s %9s %8s %16s %16s %10s %7s %s\n" "libsegment" "s/iter" "(cb)" \
-    "sklearn" "s/iter" "sk/lib" "lib inertia" "sklearn inertia" "diff" "iters" "target"
+printf "%-19s %7s %7s %7s  %-9s %7s %7s %7s %7s %15s %15s %10s %5s %s\n" "libsegment" "median" \
+    "min" "(diff)" "sklearn" "median" "min" "sk/lib" "(min)" "lib inertia" "sk inertia" \
+    "diff" "iters" "target (1 thread)"
 row "lloyd, 1 thread" lloyd_t1 lloyd_t1 2
 row "hamerly, 1 thread" hamerly_t1 lloyd_t1 2
 row "hamerly, 1 thread" hamerly_t1 elkan_t1 ""
@@ -183,20 +189,19 @@ row "lloyd, $threads threads" "lloyd_t$threads" "lloyd_t$threads" ""
 row "hamerly, $threads threads" "hamerly_t$threads" "lloyd_t$threads" ""
 for cfg in lloyd_t1 hamerly_t1 "lloyd_t$threads" "hamerly_t$threads"; do
     s=$(val "$c" KMEANS "$cfg" setup_s)
-    [ -n "$s" ] && printf "setup (seeding, final assignment) %-12s %.4f s\n" "$cfg" "$s"
+    [ -n "$s" ] && printf "libsegment seeding + final assignment, %-11s %.3f s\n" "$cfg" "$s"
 done
-for cfg in lloyd_t1 elkan_t1 "lloyd_t$threads"; do
-    s=$(val "$p" SKLEARN "$cfg" fit1_s); t=$(val "$p" SKLEARN "$cfg" per_iter_s)
-    [ -n "$s" ] && awk -v c="$cfg" -v s="$s" -v t="$t" 'BEGIN {
-        printf "sklearn setup (checks, copy, seeding, final pass) %-10s %.4f s\n", c, s - t }'
-done
+s=$(val "$p" SEEDING kmeans_plusplus seconds)
+[ -n "$s" ] && printf "scikit-learn kmeans_plusplus (1 thread)            %.3f s\n" "$s"
 grep '^NOTE' "$c"
 echo
-echo "s/iter: (fit with max_iter=$iters - fit with max_iter=1) / the iterations between them,"
-echo "both sides the same way; (cb): libsegment's progress-callback timestamps, iterations 1..$iters."
-echo "sk/lib: scikit-learn's s/iter over libsegment's (target >= 2x on one thread, lloyd vs"
-echo "lloyd and the default hamerly vs lloyd, with the inertias within 0.1%; the two sides seed"
-echo "k-means++ with different random numbers, so the inertias after $iters iterations differ a little)."
+echo "libsegment median/min: time between the progress callbacks of iterations 1 and $iters"
+echo "over $((iters - 1)); (diff): (fit with max_iter=$iters - fit with max_iter=1) / $((iters - 1))."
+echo "scikit-learn: (fit from the same k-means++ centres with max_iter=$iters - with max_iter=1)"
+echo "/ the iterations between them. sk/lib: scikit-learn's median over libsegment's (target >= 2x"
+echo "on one thread, lloyd vs lloyd and the default hamerly vs lloyd, with the inertias within"
+echo "0.1%); (min): the same for the fastest runs, the better guide on a busy machine. The two"
+echo "sides draw different k-means++ centres, so their inertias after $iters iterations differ a little."
 grep '^CHECK' "$p" | sed 's/^/cross-check numpy vs libsegment: /'
 grep '^verify' "$c" | sed 's/^/cross-check libsegment: /'
 if grep -q '^MISMATCH' "$c"; then

@@ -307,28 +307,35 @@ typedef struct fitdata {
 SEG__HOT static void nearest(const fitdata *d, const double *centers, size_t r0, size_t m,
                              int32_t *lab, double *best)
 {
-    double dist[BLK];
+    /* Local arrays, minimum by arithmetic select: the loops stay
+     * branch-free blends in one lane width (labels as doubles). */
+    double dist[BLK], bd[BLK], labd[BLK];
     for (size_t i = 0; i < m; i++) {
-        best[i] = INFINITY;
-        lab[i] = 0;
+        bd[i] = INFINITY;
+        labd[i] = 0;
     }
     for (size_t j = 0; j < d->k; j++) {
         const double *c = centers + j * d->nf;
+        const double *x0 = d->x[0] + r0;
+        double c0 = c[0];
         for (size_t i = 0; i < m; i++)
-            dist[i] = 0;
-        for (size_t f = 0; f < d->nf; f++) {
+            dist[i] = (x0[i] - c0) * (x0[i] - c0);
+        for (size_t f = 1; f < d->nf; f++) {
             const double *x = d->x[f] + r0;
             double cf = c[f];
-            for (size_t i = 0; i < m; i++) {
-                double t = x[i] - cf;
-                dist[i] += t * t;
-            }
+            for (size_t i = 0; i < m; i++)
+                dist[i] += (x[i] - cf) * (x[i] - cf);
         }
+        double jd = (double)j;
         for (size_t i = 0; i < m; i++) {
-            int better = dist[i] < best[i];
-            best[i] = better ? dist[i] : best[i];
-            lab[i] = better ? (int32_t)j : lab[i];
+            double b = bd[i];
+            bd[i] = dist[i] < b ? dist[i] : b;
+            labd[i] = dist[i] < b ? jd : labd[i];
         }
+    }
+    for (size_t i = 0; i < m; i++) {
+        best[i] = bd[i];
+        lab[i] = (int32_t)labd[i];
     }
 }
 

@@ -472,52 +472,6 @@ static int build_frame(struct state *st, const char *path)
 /* Rules                                                                    */
 
 /* Reads a whole file; *out is malloc'ed (NUL-terminated for convenience). */
-static int read_file(const char *path, char **out, size_t *out_len)
-{
-    FILE *fp = fopen(path, "rb");
-    char *buf = NULL;
-    size_t len = 0, cap = 0;
-
-    if (fp == NULL) {
-        fprintf(stderr, PROG ": cannot open '%s': %s\n", path, strerror(errno));
-        return EXIT_FAIL;
-    }
-    for (;;) {
-        size_t got;
-        if (cap - len < 4096) {
-            char *p;
-            cap = cap ? cap * 2 : 8192;
-            if (cap > (size_t)MAX_RULES_BYTES) {
-                fprintf(stderr, PROG ": %s: larger than %ld bytes\n", path, MAX_RULES_BYTES);
-                free(buf);
-                fclose(fp);
-                return EXIT_FAIL;
-            }
-            p = realloc(buf, cap);
-            if (p == NULL) {
-                free(buf);
-                fclose(fp);
-                return out_of_memory();
-            }
-            buf = p;
-        }
-        got = fread(buf + len, 1, cap - len - 1, fp);
-        len += got;
-        if (got == 0)
-            break;
-    }
-    if (ferror(fp)) {
-        fprintf(stderr, PROG ": reading '%s': %s\n", path, strerror(errno));
-        free(buf);
-        fclose(fp);
-        return EXIT_FAIL;
-    }
-    fclose(fp);
-    buf[len] = '\0';
-    *out = buf;
-    *out_len = len;
-    return EXIT_OK;
-}
 
 /* Loads a tier or groups set; a bad file prints the library's
  * "FILE:LINE:COL: message" alone on stderr. */
@@ -527,7 +481,7 @@ static int load_set(struct state *st, const char *path, seg_tiers **out)
     size_t len = 0;
     char err[1024];
     int32_t rc;
-    int ec = read_file(path, &text, &len);
+    int ec = read_file(path, MAX_RULES_BYTES, &text, &len);
 
     if (ec != EXIT_OK)
         return ec;

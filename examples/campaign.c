@@ -400,95 +400,6 @@ static int parse_args(int argc, char **argv, struct options *opt, int *help)
 /* A table of distinct strings with a hash index: strings are numbered      */
 /* 0, 1, ... in the order they are added.                                   */
 
-struct strtab {
-    char *text; /* the strings, each followed by a NUL */
-    size_t text_len, text_cap;
-    size_t *off, *len;
-    size_t n, cap;
-    size_t *slots; /* index + 1, or 0 for an empty slot */
-    size_t n_slots;
-};
-
-static void strtab_free(struct strtab *t)
-{
-    free(t->text);
-    free(t->off);
-    free(t->len);
-    free(t->slots);
-}
-
-static size_t hash_bytes(const char *s, size_t len)
-{
-    uint64_t h = 1469598103934665603u; /* FNV-1a, then a final mix */
-    size_t i;
-    for (i = 0; i < len; i++) {
-        h ^= (unsigned char)s[i];
-        h *= 1099511628211u;
-    }
-    return (size_t)(h ^ (h >> 29));
-}
-
-static const char *strtab_at(const struct strtab *t, size_t i)
-{
-    return t->text + t->off[i];
-}
-
-/* Index of s[0..len), or NONE. */
-static size_t strtab_find(const struct strtab *t, const char *s, size_t len)
-{
-    size_t h;
-    if (t->n_slots == 0)
-        return NONE;
-    for (h = hash_bytes(s, len) & (t->n_slots - 1);; h = (h + 1) & (t->n_slots - 1)) {
-        size_t k = t->slots[h];
-        if (k == 0)
-            return NONE;
-        if (t->len[k - 1] == len && memcmp(t->text + t->off[k - 1], s, len) == 0)
-            return k - 1;
-    }
-}
-
-/* Adds s[0..len), which must not be in the table; returns its index, or
- * NONE when out of memory. */
-static size_t strtab_add(struct strtab *t, const char *s, size_t len)
-{
-    size_t h, i;
-    if (t->n == t->cap) {
-        size_t cap = t->cap ? t->cap * 2 : 1024;
-        size_t *p = realloc(t->off, cap * sizeof *p);
-        if (p == NULL)
-            return NONE;
-        t->off = p;
-        p = realloc(t->len, cap * sizeof *p);
-        if (p == NULL)
-            return NONE;
-        t->len = p;
-        t->cap = cap;
-    }
-    if (2 * (t->n + 1) > t->n_slots) { /* keep the load under one half */
-        size_t n_slots = t->n_slots ? t->n_slots * 2 : 2048;
-        size_t *slots = calloc(n_slots, sizeof *slots);
-        if (slots == NULL)
-            return NONE;
-        for (i = 0; i < t->n; i++) {
-            for (h = hash_bytes(t->text + t->off[i], t->len[i]) & (n_slots - 1); slots[h] != 0;
-                 h = (h + 1) & (n_slots - 1))
-                ;
-            slots[h] = i + 1;
-        }
-        free(t->slots);
-        t->slots = slots;
-        t->n_slots = n_slots;
-    }
-    if (text_append(&t->text, &t->text_len, &t->text_cap, s, len, &t->off[t->n]) != 0)
-        return NONE;
-    t->len[t->n] = len;
-    h = hash_bytes(s, len) & (t->n_slots - 1);
-    while (t->slots[h] != 0)
-        h = (h + 1) & (t->n_slots - 1);
-    t->slots[h] = t->n + 1;
-    return t->n++;
-}
 
 /* ------------------------------------------------------------------------ */
 /* State                                                                    */
@@ -746,7 +657,7 @@ static int read_customers(struct state *st, const struct options *opt)
     if (st->id_ptr == NULL)
         return out_of_memory();
     for (k = 0; k < st->n; k++)
-        st->id_ptr[k] = strtab_at(&st->ids, k);
+        st->id_ptr[k] = strtab_at(&st->ids, k, NULL);
     return EXIT_OK;
 }
 
@@ -783,8 +694,8 @@ static int compare_strata(const void *pa, const void *pb)
         return a->number < b->number ? -1 : 1;
     {
         const struct strtab *t = &sort_state->strata_keys;
-        int c = compare_bytes(strtab_at(t, a->key), t->len[a->key], strtab_at(t, b->key),
-                              t->len[b->key]);
+        int c = compare_bytes(strtab_at(t, a->key, NULL), t->len[a->key],
+                              strtab_at(t, b->key, NULL), t->len[b->key]);
         return c != 0 ? c : (a->first < b->first ? -1 : a->first > b->first);
     }
 }
@@ -1417,7 +1328,7 @@ static int write_assignment(struct state *st, const char *path)
         return rc;
     fputs("customer_id,arm\n", st->out);
     for (i = 0; i < st->n; i++) {
-        const char *id = strtab_at(&st->ids, i);
+        const char *id = strtab_at(&st->ids, i, NULL);
         write_csv_text(st->out, id, st->ids.len[i]);
         fprintf(st->out, ",%s\n", arm_name(st->arm[i]));
     }
@@ -1695,7 +1606,7 @@ static int write_clusters(struct state *st, const char *path)
         return rc;
     fputs("customer_id,cluster\n", st->out);
     for (i = 0; i < st->n; i++) {
-        write_csv_text(st->out, strtab_at(&st->ids, i), st->ids.len[i]);
+        write_csv_text(st->out, strtab_at(&st->ids, i, NULL), st->ids.len[i]);
         if (st->labels[i] >= 0)
             fprintf(st->out, ",%d\n", (int)st->labels[i]);
         else

@@ -170,96 +170,6 @@ static int parse_args(int argc, char **argv, struct options *opt, int *help)
 /* A table of distinct strings (customer ids, tag spellings) with a hash    */
 /* index: strings are numbered 0, 1, ... in the order they are added.       */
 
-struct strtab {
-    char *text; /* the strings, each followed by a NUL */
-    size_t text_len, text_cap;
-    size_t *off, *len;
-    size_t n, cap;
-    size_t *slots; /* index + 1, or 0 for an empty slot */
-    size_t n_slots;
-};
-
-static void strtab_free(struct strtab *t)
-{
-    free(t->text);
-    free(t->off);
-    free(t->len);
-    free(t->slots);
-}
-
-static size_t hash_bytes(const char *s, size_t len)
-{
-    uint64_t h = 1469598103934665603u; /* FNV-1a */
-    size_t i;
-    for (i = 0; i < len; i++) {
-        h ^= (unsigned char)s[i];
-        h *= 1099511628211u;
-    }
-    return (size_t)(h ^ (h >> 29));
-}
-
-static const char *strtab_at(const struct strtab *t, size_t i, size_t *len)
-{
-    if (len != NULL)
-        *len = t->len[i];
-    return t->text + t->off[i];
-}
-
-/* Index of s[0..len), or NONE. */
-static size_t strtab_find(const struct strtab *t, const char *s, size_t len)
-{
-    size_t h;
-    if (t->n_slots == 0)
-        return NONE;
-    for (h = hash_bytes(s, len) & (t->n_slots - 1);; h = (h + 1) & (t->n_slots - 1)) {
-        size_t k = t->slots[h];
-        if (k == 0)
-            return NONE;
-        if (t->len[k - 1] == len && memcmp(t->text + t->off[k - 1], s, len) == 0)
-            return k - 1;
-    }
-}
-
-/* Adds s[0..len), which must not be in the table; returns its index, or
- * NONE when out of memory. */
-static size_t strtab_add(struct strtab *t, const char *s, size_t len)
-{
-    size_t h, i;
-    if (t->n == t->cap) {
-        size_t cap = t->cap ? t->cap * 2 : 1024;
-        size_t *p = realloc(t->off, cap * sizeof *p);
-        if (p == NULL)
-            return NONE;
-        t->off = p;
-        p = realloc(t->len, cap * sizeof *p);
-        if (p == NULL)
-            return NONE;
-        t->len = p;
-        t->cap = cap;
-    }
-    if (2 * (t->n + 1) > t->n_slots) { /* keep the load under one half */
-        size_t n_slots = t->n_slots ? t->n_slots * 2 : 2048;
-        size_t *slots = calloc(n_slots, sizeof *slots);
-        if (slots == NULL)
-            return NONE;
-        for (i = 0; i < t->n; i++) {
-            for (h = hash_bytes(t->text + t->off[i], t->len[i]) & (n_slots - 1); slots[h] != 0;
-                 h = (h + 1) & (n_slots - 1))
-                ;
-            slots[h] = i + 1;
-        }
-        free(t->slots);
-        t->slots = slots;
-        t->n_slots = n_slots;
-    }
-    if (text_append(&t->text, &t->text_len, &t->text_cap, s, len, &t->off[t->n]) != 0)
-        return NONE;
-    t->len[t->n] = len;
-    for (h = hash_bytes(s, len) & (t->n_slots - 1); t->slots[h] != 0; h = (h + 1) & (t->n_slots - 1))
-        ;
-    t->slots[h] = t->n + 1;
-    return t->n++;
-}
 
 /* ------------------------------------------------------------------------ */
 /* State                                                                    */
@@ -322,52 +232,6 @@ static void state_free(struct state *st)
 /* Registry and query                                                       */
 
 /* Reads a whole file; *out is malloc'ed and NUL-terminated. */
-static int read_file(const char *path, char **out, size_t *out_len)
-{
-    FILE *fp = fopen(path, "rb");
-    char *buf = NULL;
-    size_t len = 0, cap = 0;
-
-    if (fp == NULL) {
-        fprintf(stderr, PROG ": cannot open '%s': %s\n", path, strerror(errno));
-        return EXIT_FAIL;
-    }
-    for (;;) {
-        size_t got;
-        if (cap - len < 4096) {
-            char *p;
-            cap = cap ? cap * 2 : 8192;
-            if (cap > (size_t)MAX_REGISTRY_BYTES) {
-                fprintf(stderr, PROG ": %s: larger than %ld bytes\n", path, MAX_REGISTRY_BYTES);
-                free(buf);
-                fclose(fp);
-                return EXIT_FAIL;
-            }
-            p = realloc(buf, cap);
-            if (p == NULL) {
-                free(buf);
-                fclose(fp);
-                return out_of_memory();
-            }
-            buf = p;
-        }
-        got = fread(buf + len, 1, cap - len - 1, fp);
-        len += got;
-        if (got == 0)
-            break;
-    }
-    if (ferror(fp)) {
-        fprintf(stderr, PROG ": reading '%s': %s\n", path, strerror(errno));
-        free(buf);
-        fclose(fp);
-        return EXIT_FAIL;
-    }
-    fclose(fp);
-    buf[len] = '\0';
-    *out = buf;
-    *out_len = len;
-    return EXIT_OK;
-}
 
 /* A bad registry prints the library's "FILE:LINE:COL: message" alone. */
 static int load_registry(struct state *st, const char *path)
@@ -375,7 +239,7 @@ static int load_registry(struct state *st, const char *path)
     char *text = NULL, err[1024];
     size_t len = 0;
     int32_t rc;
-    int ec = read_file(path, &text, &len);
+    int ec = read_file(path, MAX_REGISTRY_BYTES, &text, &len);
 
     if (ec != EXIT_OK)
         return ec;

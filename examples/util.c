@@ -4,6 +4,7 @@
 
 #include <segment/segment.h>
 
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -213,4 +214,139 @@ void write_csv_double(FILE *fp, double v)
 {
     if (!isnan(v))
         fprintf(fp, "%.15g", v);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Files                                                                    */
+
+int read_file(const char *path, long max_bytes, char **out, size_t *out_len)
+{
+    FILE *fp = fopen(path, "rb");
+    char *buf = NULL;
+    size_t len = 0, cap = 0;
+
+    if (fp == NULL) {
+        fprintf(stderr, "%s: cannot open '%s': %s\n", prog_name, path, strerror(errno));
+        return EXIT_FAIL;
+    }
+    for (;;) {
+        size_t got;
+        if (cap - len < 4096) {
+            char *p;
+            cap = cap ? cap * 2 : 8192;
+            if (cap > (size_t)max_bytes) {
+                fprintf(stderr, "%s: %s: larger than %ld bytes\n", prog_name, path, max_bytes);
+                free(buf);
+                fclose(fp);
+                return EXIT_FAIL;
+            }
+            p = realloc(buf, cap);
+            if (p == NULL) {
+                free(buf);
+                fclose(fp);
+                return out_of_memory();
+            }
+            buf = p;
+        }
+        got = fread(buf + len, 1, cap - len - 1, fp);
+        len += got;
+        if (got == 0)
+            break;
+    }
+    if (ferror(fp)) {
+        fprintf(stderr, "%s: reading '%s': %s\n", prog_name, path, strerror(errno));
+        free(buf);
+        fclose(fp);
+        return EXIT_FAIL;
+    }
+    fclose(fp);
+    buf[len] = '\0';
+    *out = buf;
+    *out_len = len;
+    return EXIT_OK;
+}
+
+/* ------------------------------------------------------------------------ */
+/* A table of distinct strings with a hash index                           */
+
+void strtab_free(struct strtab *t)
+{
+    free(t->text);
+    free(t->off);
+    free(t->len);
+    free(t->slots);
+}
+
+static size_t hash_bytes(const char *s, size_t len)
+{
+    uint64_t h = 1469598103934665603u; /* FNV-1a */
+    size_t i;
+    for (i = 0; i < len; i++) {
+        h ^= (unsigned char)s[i];
+        h *= 1099511628211u;
+    }
+    return (size_t)(h ^ (h >> 29));
+}
+
+const char *strtab_at(const struct strtab *t, size_t i, size_t *len)
+{
+    if (len != NULL)
+        *len = t->len[i];
+    return t->text + t->off[i];
+}
+
+/* Index of s[0..len), or STRTAB_NONE. */
+size_t strtab_find(const struct strtab *t, const char *s, size_t len)
+{
+    size_t h;
+    if (t->n_slots == 0)
+        return STRTAB_NONE;
+    for (h = hash_bytes(s, len) & (t->n_slots - 1);; h = (h + 1) & (t->n_slots - 1)) {
+        size_t k = t->slots[h];
+        if (k == 0)
+            return STRTAB_NONE;
+        if (t->len[k - 1] == len && memcmp(t->text + t->off[k - 1], s, len) == 0)
+            return k - 1;
+    }
+}
+
+/* Adds s[0..len), which must not be in the table; returns its index, or
+ * STRTAB_NONE when out of memory. */
+size_t strtab_add(struct strtab *t, const char *s, size_t len)
+{
+    size_t h, i;
+    if (t->n == t->cap) {
+        size_t cap = t->cap ? t->cap * 2 : 1024;
+        size_t *p = realloc(t->off, cap * sizeof *p);
+        if (p == NULL)
+            return STRTAB_NONE;
+        t->off = p;
+        p = realloc(t->len, cap * sizeof *p);
+        if (p == NULL)
+            return STRTAB_NONE;
+        t->len = p;
+        t->cap = cap;
+    }
+    if (2 * (t->n + 1) > t->n_slots) { /* keep the load under one half */
+        size_t n_slots = t->n_slots ? t->n_slots * 2 : 2048;
+        size_t *slots = calloc(n_slots, sizeof *slots);
+        if (slots == NULL)
+            return STRTAB_NONE;
+        for (i = 0; i < t->n; i++) {
+            for (h = hash_bytes(t->text + t->off[i], t->len[i]) & (n_slots - 1); slots[h] != 0;
+                 h = (h + 1) & (n_slots - 1))
+                ;
+            slots[h] = i + 1;
+        }
+        free(t->slots);
+        t->slots = slots;
+        t->n_slots = n_slots;
+    }
+    if (text_append(&t->text, &t->text_len, &t->text_cap, s, len, &t->off[t->n]) != 0)
+        return STRTAB_NONE;
+    t->len[t->n] = len;
+    for (h = hash_bytes(s, len) & (t->n_slots - 1); t->slots[h] != 0; h = (h + 1) & (t->n_slots - 1))
+        ;
+    t->slots[h] = t->n + 1;
+    return t->n++;
 }

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Helpers shared by the libsegment example programs (crm_rfm, bank_tiers;
- * not part of the library): messages on stderr, command-line options,
- * number parsing, byte-order comparison, aligned terminal output and CSV
- * output.
+ * Helpers shared by the libsegment example programs (crm_rfm, bank_tiers,
+ * crm_tags, campaign; not part of the library): messages on stderr,
+ * command-line options, number parsing, byte-order comparison, aligned
+ * terminal output, CSV output, reading files and tables of strings.
  *
  * Messages start with the program's name: each program defines
  *
@@ -95,5 +95,35 @@ void write_csv_text(FILE *fp, const char *s, size_t len);
  * decimal, so 50000 - 14569.77 prints as 35430.23, not
  * 35430.229999999996); NaN as an empty field. */
 void write_csv_double(FILE *fp, double v);
+
+/* ---- files ---------------------------------------------------------------- */
+
+/* Reads a whole file (at most max_bytes) into a NUL-terminated buffer the
+ * caller frees; prints the reason and returns EXIT_FAIL on failure. */
+int read_file(const char *path, long max_bytes, char **out, size_t *out_len);
+
+/* ---- a table of distinct strings (ids, spellings) --------------------------- */
+
+/* Strings numbered 0, 1, ... in the order they are added, with a hash index. */
+struct strtab {
+    char *text; /* the strings, each followed by a NUL */
+    size_t text_len, text_cap;
+    size_t *off, *len;
+    size_t n, cap;
+    size_t *slots; /* index + 1, or 0 for an empty slot */
+    size_t n_slots;
+};
+
+/* Returned by strtab_find() and strtab_add() for "none" / out of memory. */
+#define STRTAB_NONE ((size_t)-1)
+
+void strtab_free(struct strtab *t);
+/* String i (NUL-terminated) and, if len is not NULL, its length. */
+const char *strtab_at(const struct strtab *t, size_t i, size_t *len);
+/* Index of s[0..len), or STRTAB_NONE. */
+size_t strtab_find(const struct strtab *t, const char *s, size_t len);
+/* Adds s[0..len), which must not be in the table: its index, or
+ * STRTAB_NONE when out of memory. */
+size_t strtab_add(struct strtab *t, const char *s, size_t len);
 
 #endif /* EXAMPLES_UTIL_H */

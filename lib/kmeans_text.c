@@ -230,6 +230,10 @@ SEG_API int32_t seg_kmeans_load(seg_kmeans **out, const char *text, size_t len, 
                 kerr(&l, &nt, "the scale of a feature must be positive");
                 break;
             }
+            if (xf < SEG_XF_ZSCORE && (shift != 0 || scale != 1)) {
+                kerr(&l, &nt, "a none or log1p feature has shift 0 and scale 1");
+                break;
+            }
             km->f[km->nf - 1].shift = shift;
             km->f[km->nf - 1].scale = scale;
         } else if (seg__tok_is_word(&l.lx, &t, "inertia")) {

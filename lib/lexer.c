@@ -294,7 +294,7 @@ int32_t seg__lex_skip_header(seg__lexer *lx, const char *magic, const char *sour
     while (e < lx->len && (t[e] == ' ' || t[e] == '\t'))
         e++;
     size_t v = e;
-    while (e < lx->len && t[e] != '\n' && t[e] != '\r' && t[e] != ' ' && t[e] != '#')
+    while (e < lx->len && t[e] != '\n' && t[e] != '\r' && t[e] != ' ' && t[e] != '\t' && t[e] != '#')
         e++;
     if (e - v != 1 || t[v] != '1') {
         seg__errf(err, cap, "%s:%zu:%zu: unsupported format version '%.*s' (this library reads 1)",

@@ -146,26 +146,13 @@ const char *seg__check_name(const char *name, size_t max)
         return "name is empty";
     if (len > max)
         return "name is too long";
-    while (*s) {
-        unsigned c = *s;
-        size_t extra;
-        if (c < 0x20 || c == 0x7f)
+    for (size_t i = 0; i < len;) {
+        if (s[i] < 0x20 || s[i] == 0x7f)
             return "name contains a control character";
-        if (c < 0x80) { s++; continue; }
-        if (c >= 0xc2 && c <= 0xdf) extra = 1;
-        else if (c >= 0xe0 && c <= 0xef) extra = 2;
-        else if (c >= 0xf0 && c <= 0xf4) extra = 3;
-        else return "name is not valid UTF-8";
-        uint32_t cp = c & (0x3fu >> extra);
-        for (size_t i = 1; i <= extra; i++) {
-            if ((s[i] & 0xc0) != 0x80)
-                return "name is not valid UTF-8";
-            cp = (cp << 6) | (s[i] & 0x3f);
-        }
-        if ((extra == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-            (extra == 3 && (cp < 0x10000 || cp > 0x10ffff)))
+        size_t n = seg__utf8_len(s + i, len - i);
+        if (n == 0)
             return "name is not valid UTF-8";
-        s += extra + 1;
+        i += n;
     }
     return NULL;
 }
@@ -186,5 +173,30 @@ size_t seg__strnlen(const char *s, size_t max)
     size_t n = 0;
     while (n <= max && s[n])
         n++;
+    return n;
+}
+
+/* Length of one UTF-8 sequence at s (1..4), or 0 if malformed. */
+size_t seg__utf8_len(const unsigned char *s, size_t avail)
+{
+    unsigned c = s[0];
+    size_t n;
+    uint32_t cp;
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xc2 && c <= 0xdf) { n = 2; cp = c & 0x1f; }
+    else if (c >= 0xe0 && c <= 0xef) { n = 3; cp = c & 0x0f; }
+    else if (c >= 0xf0 && c <= 0xf4) { n = 4; cp = c & 0x07; }
+    else return 0;
+    if (n > avail)
+        return 0;
+    for (size_t i = 1; i < n; i++) {
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (s[i] & 0x3f);
+    }
+    if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+        (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+        return 0;
     return n;
 }

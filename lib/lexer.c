@@ -50,31 +50,6 @@ static seg__token error_at(seg__lexer *lx, size_t start, const char *msg)
     return t;
 }
 
-/* Length of one UTF-8 sequence at s (1..4), or 0 if malformed. */
-static size_t utf8_len(const unsigned char *s, size_t avail)
-{
-    unsigned c = s[0];
-    size_t n;
-    uint32_t cp;
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xc2 && c <= 0xdf) { n = 2; cp = c & 0x1f; }
-    else if (c >= 0xe0 && c <= 0xef) { n = 3; cp = c & 0x0f; }
-    else if (c >= 0xf0 && c <= 0xf4) { n = 4; cp = c & 0x07; }
-    else return 0;
-    if (n > avail)
-        return 0;
-    for (size_t i = 1; i < n; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3f);
-    }
-    if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-        (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-        return 0;
-    return n;
-}
-
 seg__token seg__lex_next(seg__lexer *lx)
 {
     const char *s = lx->text;
@@ -163,7 +138,7 @@ seg__token seg__lex_next(seg__lexer *lx)
                 break;
             if (lx->len - lx->pos >= 3 && memcmp(s + lx->pos, "\xe3\x80\x80", 3) == 0)
                 break;
-            size_t n = utf8_len((const unsigned char *)s + lx->pos, lx->len - lx->pos);
+            size_t n = seg__utf8_len((const unsigned char *)s + lx->pos, lx->len - lx->pos);
             if (n == 0) {
                 lx->pos++;
                 return error_at(lx, start, "invalid UTF-8");
@@ -183,7 +158,7 @@ seg__token seg__lex_next(seg__lexer *lx)
                     (s[lx->pos + 1] != '"' && s[lx->pos + 1] != '\\')) {
                     /* Include the bad escape in the token the message quotes. */
                     size_t e = lx->pos + 1 < lx->len && s[lx->pos + 1] != '\n'
-                                   ? utf8_len((const unsigned char *)s + lx->pos + 1,
+                                   ? seg__utf8_len((const unsigned char *)s + lx->pos + 1,
                                               lx->len - lx->pos - 1)
                                    : 0;
                     lx->pos += 1 + e;
@@ -192,7 +167,7 @@ seg__token seg__lex_next(seg__lexer *lx)
                 lx->pos += 2;
                 continue;
             }
-            size_t n = utf8_len((const unsigned char *)s + lx->pos, lx->len - lx->pos);
+            size_t n = seg__utf8_len((const unsigned char *)s + lx->pos, lx->len - lx->pos);
             if (n == 0 || (unsigned char)s[lx->pos] < 0x20)
                 return error_at(lx, start, "invalid UTF-8 or control character");
             lx->pos += n;
@@ -229,7 +204,7 @@ seg__token seg__lex_next(seg__lexer *lx)
         if (d == '=') { lx->pos++; return make(lx, SEG__TOK_GE, start); }
         return make(lx, SEG__TOK_GT, start);
     default: {
-        size_t n = utf8_len((const unsigned char *)s + start, lx->len - start);
+        size_t n = seg__utf8_len((const unsigned char *)s + start, lx->len - start);
         lx->pos = start + (n ? n : 1);
         return error_at(lx, start, n > 1 ? "unexpected character (quote non-ASCII names in backquotes)"
                                          : "unexpected character");

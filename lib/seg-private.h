@@ -75,6 +75,10 @@ void seg__verrf(char *buf, size_t cap, const char *fmt, va_list ap);
  * characters. Returns NULL when fine, else a static reason. */
 const char *seg__check_name(const char *name, size_t max);
 
+/* Length of the valid UTF-8 sequence at s (1..4; no overlongs, surrogates
+ * or code points above U+10FFFF), or 0 if malformed or cut by `avail`. */
+size_t seg__utf8_len(const unsigned char *s, size_t avail);
+
 /* strlen(s), or max + 1 if s has no NUL within its first max + 1 bytes. */
 size_t seg__strnlen(const char *s, size_t max);
 

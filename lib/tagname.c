@@ -20,30 +20,6 @@ size_t seg__utf8_next(const char *s, uint32_t *cp)
     return n;
 }
 
-/* Length of a valid UTF-8 sequence at s, or 0. */
-static size_t utf8_valid(const unsigned char *s, size_t avail)
-{
-    unsigned c = s[0];
-    size_t n;
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xc2 && c <= 0xdf) n = 2;
-    else if (c >= 0xe0 && c <= 0xef) n = 3;
-    else if (c >= 0xf0 && c <= 0xf4) n = 4;
-    else return 0;
-    if (n > avail)
-        return 0;
-    for (size_t i = 1; i < n; i++)
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-    uint32_t cp;
-    seg__utf8_next((const char *)s, &cp);
-    if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-        (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-        return 0;
-    return n;
-}
-
 const char *seg__tag_normalize(const char *name, size_t len, char *out, size_t *out_len)
 {
     if (len > SEG_TAG_NAME_MAX)
@@ -52,7 +28,7 @@ const char *seg__tag_normalize(const char *name, size_t len, char *out, size_t *
     size_t o = 0, i = 0;
     int space = 0;
     while (i < len) {
-        size_t n = utf8_valid(s + i, len - i);
+        size_t n = seg__utf8_len(s + i, len - i);
         if (n == 0)
             return "name is not valid UTF-8";
         uint32_t cp;

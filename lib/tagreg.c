@@ -635,30 +635,17 @@ static const char *check_category(const char *s, size_t len, char *out, size_t *
 
 static const char *check_text(const char *s, size_t len)
 {
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c < 0x20 || c == 0x7f)
-            return "text contains a control character or tab (it must be one line)";
-    }
     const unsigned char *u = (const unsigned char *)s;
     for (size_t i = 0; i < len;) {
-        unsigned c = u[i];
-        size_t n = c < 0x80 ? 1 : (c >= 0xc2 && c <= 0xdf) ? 2 : (c >= 0xe0 && c <= 0xef) ? 3
-                 : (c >= 0xf0 && c <= 0xf4) ? 4 : 0;
-        if (n == 0 || i + n > len)
+        if (u[i] < 0x20 || u[i] == 0x7f)
+            return "text contains a control character or tab (it must be one line)";
+        size_t n = seg__utf8_len(u + i, len - i);
+        if (n == 0)
             return "text is not valid UTF-8";
-        for (size_t k = 1; k < n; k++)
-            if ((u[i + k] & 0xc0) != 0x80)
-                return "text is not valid UTF-8";
-        if (n > 1) {
-            uint32_t cp;
-            seg__utf8_next(s + i, &cp);
-            if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-                (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-                return "text is not valid UTF-8";
-            if (cp <= 0x9f) /* C1 controls U+0080..U+009F */
-                return "text contains a control character or tab (it must be one line)";
-        }
+        uint32_t cp;
+        seg__utf8_next(s + i, &cp);
+        if (cp >= 0x80 && cp <= 0x9f) /* C1 controls */
+            return "text contains a control character or tab (it must be one line)";
         i += n;
     }
     return NULL;

@@ -42,6 +42,9 @@ int32_t seg__frame_add_column(struct seg_frame *f, const char *name, int32_t typ
                               const void *data, const uint8_t *validity,
                               const char *const *dict, size_t dict_len);
 
+/* Rows [r0, r0 + n) of a numeric or bit column as doubles, NaN = missing. */
+void seg__column_load(const seg__column *c, size_t r0, size_t n, double *out);
+
 /* Takes a reference; release it with seg_frame_free(). */
 void seg__frame_ref(struct seg_frame *f);
 

@@ -130,6 +130,33 @@ static int32_t frame_add(seg_frame *f, const char *name, int32_t type, const voi
     return SEG_OK;
 }
 
+/* Loads rows [r0, r0 + n) of a numeric (or internal bit) column as
+ * doubles; a clear validity bit gives NaN. */
+void seg__column_load(const seg__column *c, size_t r0, size_t n, double *out)
+{
+    switch (c->type) {
+    case SEG_TYPE_DOUBLE: memcpy(out, (const double *)c->data + r0, n * sizeof *out); break;
+    case SEG_TYPE_INT64:
+        for (size_t i = 0; i < n; i++)
+            out[i] = (double)((const int64_t *)c->data)[r0 + i];
+        break;
+    case SEG__TYPE_BITS: {
+        const uint64_t *w = c->data;
+        for (size_t i = 0; i < n; i++)
+            out[i] = (double)((w[(r0 + i) / 64] >> ((r0 + i) % 64)) & 1);
+        break;
+    }
+    default:
+        for (size_t i = 0; i < n; i++)
+            out[i] = (double)((const int32_t *)c->data)[r0 + i];
+        break;
+    }
+    if (c->validity)
+        for (size_t i = 0; i < n; i++)
+            if (!seg__frame_valid(c, r0 + i))
+                out[i] = NAN;
+}
+
 int32_t seg__frame_add_column(seg_frame *f, const char *name, int32_t type, const void *data,
                               const uint8_t *validity, const char *const *dict, size_t dict_len)
 {
@@ -214,16 +241,9 @@ SEG_API int32_t seg_frame_get_double(const seg_frame *frame, size_t column, size
     const seg__column *c = &frame->cols[column];
     if (c->type == SEG_TYPE_STRING || c->type == SEG_TYPE_DICT)
         return SEG_EINVAL;
-    int missing = !seg__frame_valid(c, row);
-    double v = NAN;
-    if (!missing) {
-        switch (c->type) {
-        case SEG_TYPE_DOUBLE: v = ((const double *)c->data)[row]; break;
-        case SEG_TYPE_INT64: v = (double)((const int64_t *)c->data)[row]; break;
-        default: v = (double)((const int32_t *)c->data)[row]; break;
-        }
-        missing = isnan(v);
-    }
+    double v;
+    seg__column_load(c, row, 1, &v);
+    int missing = isnan(v);
     *out_value = missing ? NAN : v;
     if (out_missing)
         *out_missing = missing;

@@ -247,13 +247,9 @@ int32_t seg__kmeans_bind(const seg_kmeans *km, const seg_frame *frame, const seg
 
 static double value_at(const seg__column *c, size_t r)
 {
-    if (!seg__frame_valid(c, r))
-        return NAN;
-    switch (c->type) {
-    case SEG_TYPE_DOUBLE: return ((const double *)c->data)[r];
-    case SEG_TYPE_INT64: return (double)((const int64_t *)c->data)[r];
-    default: return (double)((const int32_t *)c->data)[r];
-    }
+    double v;
+    seg__column_load(c, r, 1, &v);
+    return v;
 }
 
 /* Checks every value: NaN is missing; infinities, and values <= -1 under

@@ -194,26 +194,6 @@ have_keys:
 
 /* ---- statistics ------------------------------------------------------------------ */
 
-/* Loads rows [r0, r0 + n) of a numeric column as doubles, NaN = missing. */
-static void load(const seg__column *c, size_t r0, size_t n, double *out)
-{
-    switch (c->type) {
-    case SEG_TYPE_DOUBLE: memcpy(out, (const double *)c->data + r0, n * sizeof *out); break;
-    case SEG_TYPE_INT64:
-        for (size_t i = 0; i < n; i++)
-            out[i] = (double)((const int64_t *)c->data)[r0 + i];
-        break;
-    default:
-        for (size_t i = 0; i < n; i++)
-            out[i] = (double)((const int32_t *)c->data)[r0 + i];
-        break;
-    }
-    if (c->validity)
-        for (size_t i = 0; i < n; i++)
-            if (!seg__frame_valid(c, r0 + i))
-                out[i] = NAN;
-}
-
 /* Neumaier's compensated sum: s + c is the running total. Once the total
  * is infinite (an infinite value, or overflow) the correction stops, so
  * the result is that infinity (or NaN for +inf and -inf), not NaN. */
@@ -347,7 +327,7 @@ static int32_t profile_column(seg_profile *p, const seg__column *col, size_t c,
     }
     for (size_t r0 = 0; r0 < n; r0 += BLOCK) {
         size_t m = n - r0 < BLOCK ? n - r0 : BLOCK;
-        load(col, r0, m, buf);
+        seg__column_load(col, r0, m, buf);
         for (size_t i = 0; i < m; i++) {
             size_t g = (size_t)gi[r0 + i];
             if (isnan(buf[i]))

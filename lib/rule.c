@@ -1078,40 +1078,6 @@ SEG_API int32_t seg_rule_compile(seg_rule **out, const char *text, size_t len,
 #define B SEG__RULE_BLOCK
 
 
-static int valid_at(const uint8_t *validity, size_t row)
-{
-    return !validity || ((validity[row / 8] >> (row % 8)) & 1);
-}
-
-static void load(const seg__column *c, size_t r0, size_t n, double *out)
-{
-    switch (c->type) {
-    case SEG_TYPE_DOUBLE: memcpy(out, (const double *)c->data + r0, n * sizeof *out); break;
-    case SEG_TYPE_INT64: {
-        const int64_t *x = (const int64_t *)c->data + r0;
-        for (size_t i = 0; i < n; i++)
-            out[i] = (double)x[i];
-        break;
-    }
-    case SEG__TYPE_BITS: {
-        const uint64_t *w = c->data;
-        for (size_t i = 0; i < n; i++)
-            out[i] = (double)((w[(r0 + i) / 64] >> ((r0 + i) % 64)) & 1);
-        break;
-    }
-    default: {
-        const int32_t *x = (const int32_t *)c->data + r0;
-        for (size_t i = 0; i < n; i++)
-            out[i] = (double)x[i];
-        break;
-    }
-    }
-    if (c->validity)
-        for (size_t i = 0; i < n; i++)
-            if (!valid_at(c->validity, r0 + i))
-                out[i] = NAN;
-}
-
 /* A register slot holds B numbers, then B "definitely true" and B
  * "definitely false" flags for three-valued booleans. Flags are doubles
  * (0.0 or 1.0) rather than bytes: compares, and/or/not then stay in one
@@ -1190,7 +1156,7 @@ SEG__HOT static void run_block(const seg_rule *r, const seg__rule_bound *bd, siz
             if (c->type == SEG_TYPE_DOUBLE && !c->validity)
                 num[in->dst] = (const double *)c->data + r0;
             else
-                load(c, r0, n, d);
+                seg__column_load(c, r0, n, d);
             break;
         }
         case OP_CONST: for (size_t i = 0; i < n; i++) d[i] = in->k; break;
@@ -1280,7 +1246,7 @@ SEG__HOT static void run_block(const seg_rule *r, const seg__rule_bound *bd, siz
             double *td = T(ds), *fd = F(ds);
             for (size_t i = 0; i < n; i++) {
                 size_t row = r0 + i;
-                int present = valid_at(c->validity, row);
+                int present = seg__frame_valid(c, row);
                 uint8_t hit = 0;
                 if (c->type == SEG_TYPE_DICT) {
                     int32_t code = ((const int32_t *)c->data)[row];
@@ -1400,7 +1366,7 @@ const double *seg__rule_exec_block(seg__rule_exec *x, size_t r0, size_t n)
 const double *seg__rule_exec_column(seg__rule_exec *x, int32_t col, size_t r0, size_t n)
 {
     double *d = x->scratch;
-    load(x->bd[col].c, r0, n, d);
+    seg__column_load(x->bd[col].c, r0, n, d);
     return d;
 }
 

@@ -246,6 +246,8 @@ SEG_API int32_t seg_tagreg_rename(seg_tagreg *reg, int32_t id, const char *new_n
  * @retval SEG_EINVAL    NULL `reg`.
  * @retval SEG_ENOTFOUND No tag with that id.
  * @retval SEG_ESTATE    Frozen, or another tag's rule names this tag (the message names that tag).
+ * @retval SEG_ENOMEM    Out of memory while scanning the other tags' rules; the
+ *                       registry is unchanged.
  */
 SEG_API int32_t seg_tagreg_remove(seg_tagreg *reg, int32_t id);
 

@@ -16,6 +16,7 @@ set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
+. "$here/bench-lib.sh"   # bench_* option, build, disk, memory, work-dir helpers; val
 bench=${BENCH_RFM:-}
 python=${PYTHON:-/usr/bin/python3}
 customers=10000000
@@ -25,8 +26,6 @@ pandas_runs=
 only=
 tmpbase=${TMPDIR:-/tmp}
 keep=0
-
-usage() { sed -n '5,14p' "$0" | sed 's/^# \{0,1\}//'; }
 
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -38,53 +37,27 @@ while [ $# -gt 0 ]; do
         --only) only=$2; shift 2 ;;
         --tmpdir) tmpbase=$2; shift 2 ;;
         --keep) keep=1; shift ;;
-        -h|--help) usage; exit 0 ;;
-        *) echo "run.sh: unknown option $1" >&2; usage >&2; exit 2 ;;
+        -h|--help) bench_usage; exit 0 ;;
+        *) bench_bad_option "$1" ;;
     esac
 done
 pandas_runs=${pandas_runs:-$runs}
-for v in "$customers" "$transactions" "$runs" "$pandas_runs"; do
-    case "$v" in ''|*[!0-9]*) echo "run.sh: not a whole number: '$v'" >&2; exit 2 ;; esac
-done
+bench_whole_numbers "$customers" "$transactions" "$runs" "$pandas_runs"
 
-if [ -z "$bench" ]; then
-    for b in "$root/build-bench/tests/bench/bench_rfm" "$root"/build*/tests/bench/bench_rfm; do
-        if [ -x "$b" ]; then bench=$b; break; fi
-    done
-fi
-if [ -z "$bench" ] || [ ! -x "$bench" ]; then
-    echo "run.sh: bench_rfm not found; build it (meson setup build-bench -Dbuildtype=release &&" \
-         "meson compile -C build-bench) or pass --bench PATH" >&2
-    exit 2
-fi
-if ! "$python" -c 'import numpy, pandas' 2>/dev/null; then
-    echo "run.sh: $python cannot import numpy and pandas (use /usr/bin/python3); skipping" >&2
-    exit 77
-fi
+bench_find bench_rfm "$root/build-bench/tests/bench/bench_rfm" "$root"/build*/tests/bench/bench_rfm
+bench_require_python numpy pandas
 
 # Disk: inputs (R, F, M float64; customer int32, time int64, amount float64)
 # plus the library outputs written for the cross-check (2 int32 + 4 float64
 # per customer).
 need_kb=$(( (customers * (24 + 8 + 32) + transactions * 20) / 1024 + 10240 ))
-mkdir -p "$tmpbase" || exit 2
-avail_kb=$(df -Pk "$tmpbase" | awk 'NR == 2 { print $4 }')
-if [ -n "$avail_kb" ] && [ "$avail_kb" -lt "$need_kb" ]; then
-    echo "run.sh: $tmpbase has $((avail_kb / 1024)) MB free, need $((need_kb / 1024)) MB;" \
-         "use --tmpdir or a smaller --transactions" >&2
-    exit 2
-fi
-mem_kb=$(awk '/^MemAvailable:/ { print $2 }' /proc/meminfo 2>/dev/null)
+bench_check_disk "$tmpbase" "$need_kb" --transactions
 # pandas groupby peaks at several times the 20 bytes/row of its input.
 want_mem_kb=$(( transactions * 20 * 5 / 1024 ))
-if [ -n "$mem_kb" ] && [ "$mem_kb" -lt "$want_mem_kb" ]; then
-    echo "run.sh: warning: only $((mem_kb / 1024)) MB of memory available; pandas may need" \
-         "~$((want_mem_kb / 1024)) MB for $transactions transactions (reduce --transactions)" >&2
-fi
+bench_warn_mem "$want_mem_kb" \
+    "pandas may need ~$((want_mem_kb / 1024)) MB for $transactions transactions (reduce --transactions)"
 
-work=$(mktemp -d "$tmpbase/libsegment-bench.XXXXXX") || exit 2
-cleanup() { if [ "$keep" = 1 ]; then echo "kept $work"; else rm -rf "$work"; fi; }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+bench_workdir "$tmpbase" libsegment-bench
 
 only_args=()
 [ -n "$only" ] && only_args=(--only "$only")
@@ -103,19 +76,7 @@ prc=${PIPESTATUS[0]}
 # Free the disk before the summary: the data is no longer needed.
 rm -f "$work"/*.f64 "$work"/*.i32 "$work"/*.i64
 
-# val FILE KIND NAME KEY: the KEY=value field of the "KIND name=NAME ..." line.
-val() {
-    awk -v kind="$2" -v name="$3" -v key="$4" '
-        $1 == kind { v = ""; hit = 0
-            for (i = 2; i <= NF; i++) {
-                p = index($i, "="); k = substr($i, 1, p - 1)
-                if (k == "name" && substr($i, p + 1) == name) hit = 1
-                if (k == key) v = substr($i, p + 1)
-            }
-            if (hit) { print v; exit }
-        }' "$1"
-}
-
+# The two sides' outputs; val FILE KIND NAME KEY (bench-lib.sh) reads their fields.
 c=$work/c.out
 p=$work/py.out
 # Nominal single-core read bandwidth quoted in the issue, for the

@@ -16,6 +16,7 @@ set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
+. "$here/bench-lib.sh"   # bench_* option, build, disk, memory, work-dir helpers; val
 bench=${BENCH_KMEANS:-}
 builddir=$root/build-bench-kmeans
 python=${PYTHON:-/usr/bin/python3}
@@ -25,8 +26,6 @@ iters=10
 threads=2
 tmpbase=${TMPDIR:-/tmp}
 keep=0
-
-usage() { sed -n '7,14p' "$0" | sed 's/^# \{0,1\}//'; }
 
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -38,79 +37,35 @@ while [ $# -gt 0 ]; do
         --threads) threads=$2; shift 2 ;;
         --tmpdir) tmpbase=$2; shift 2 ;;
         --keep) keep=1; shift ;;
-        -h|--help) usage; exit 0 ;;
-        *) echo "run_kmeans.sh: unknown option $1" >&2; usage >&2; exit 2 ;;
+        -h|--help) bench_usage; exit 0 ;;
+        *) bench_bad_option "$1" ;;
     esac
 done
-for v in "$rows" "$runs" "$iters" "$threads"; do
-    case "$v" in ''|*[!0-9]*) echo "run_kmeans.sh: not a whole number: '$v'" >&2; exit 2 ;; esac
-done
+bench_whole_numbers "$rows" "$runs" "$iters" "$threads"
 
-if ! "$python" -c 'import numpy, sklearn' 2>/dev/null; then
-    echo "run_kmeans.sh: $python cannot import numpy and sklearn (use /usr/bin/python3);" \
-         "skipping" >&2
-    exit 77
-fi
-
-if [ -z "$bench" ]; then
-    # A release build of bench_kmeans (benchmarks at -O0 or -O2 mislead).
-    if [ ! -f "$builddir/build.ninja" ]; then
-        echo "== meson setup $builddir -Dbuildtype=release"
-        meson setup "$builddir" "$root" -Dbuildtype=release -Ddocumentation=disabled || {
-            echo "run_kmeans.sh: meson setup failed" >&2; exit 2; }
-    fi
-    bt=$(meson introspect --buildoptions "$builddir" 2>/dev/null |
-         "$python" -c 'import json, sys
-print(next((o["value"] for o in json.load(sys.stdin) if o["name"] == "buildtype"), "?"))' \
-         2>/dev/null)
-    if [ "$bt" != release ]; then
-        echo "run_kmeans.sh: warning: $builddir has buildtype '$bt', not release" >&2
-    fi
-    echo "== meson compile -C $builddir -j 2 tests/bench/bench_kmeans"
-    meson compile -C "$builddir" -j 2 tests/bench/bench_kmeans >"$builddir/bench_kmeans-compile.log" 2>&1 || {
-        tail -30 "$builddir/bench_kmeans-compile.log" >&2
-        echo "run_kmeans.sh: building bench_kmeans failed" >&2; exit 2; }
-    bench=$builddir/tests/bench/bench_kmeans
-fi
-if [ ! -x "$bench" ]; then
-    echo "run_kmeans.sh: $bench is not an executable bench_kmeans" >&2
-    exit 2
-fi
+bench_require_python numpy sklearn
+# Without --bench: a release build of bench_kmeans in $builddir.
+if [ -z "$bench" ]; then bench_build bench_kmeans; fi
+bench_require_exe bench_kmeans
 
 # Disk: three columns of doubles.
-need_kb=$(( rows * 24 / 1024 + 10240 ))
-mkdir -p "$tmpbase" || exit 2
-avail_kb=$(df -Pk "$tmpbase" | awk 'NR == 2 { print $4 }')
-if [ -n "$avail_kb" ] && [ "$avail_kb" -lt "$need_kb" ]; then
-    echo "run_kmeans.sh: $tmpbase has $((avail_kb / 1024)) MB free, need $((need_kb / 1024)) MB;" \
-         "use --tmpdir or a smaller --rows" >&2
-    exit 2
-fi
+bench_check_disk "$tmpbase" $(( rows * 24 / 1024 + 10240 )) --rows
 # Memory: the C side holds 3 columns and 4 label arrays (40 bytes a row);
 # scikit-learn the matrix, its centred copy, labels and distances
 # (about 80 bytes a row at its peak).
-mem_kb=$(awk '/^MemAvailable:/ { print $2 }' /proc/meminfo 2>/dev/null)
-need_mem_kb=$(( rows * 100 / 1024 + 131072 ))
-if [ -n "$mem_kb" ] && [ "$mem_kb" -lt "$need_mem_kb" ]; then
-    echo "run_kmeans.sh: $((mem_kb / 1024)) MB of memory available, need about" \
-         "$((need_mem_kb / 1024)) MB; use a smaller --rows" >&2
-    exit 2
-fi
+bench_check_mem $(( rows * 100 / 1024 + 131072 )) "use a smaller --rows"
 
-work=$(mktemp -d "$tmpbase/libsegment-kmeansbench.XXXXXX") || exit 2
-cleanup() { if [ "$keep" = 1 ]; then echo "kept $work"; else rm -rf "$work"; fi; }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+bench_workdir "$tmpbase" libsegment-kmeansbench
 
 # The machine may be shared: record the load next to the timings.
-load_before=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null)
+load_before=$(bench_loadavg)
 
 echo "== libsegment: $bench"
 "$bench" --rows "$rows" --runs "$runs" --iters "$iters" --threads "$threads" \
     --write-dir "$work" | tee "$work/c.out"
 rc=${PIPESTATUS[0]}
 if [ "$rc" != 0 ]; then echo "run_kmeans.sh: bench_kmeans failed ($rc)" >&2; exit 1; fi
-load_mid=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null)
+load_mid=$(bench_loadavg)
 
 echo
 echo "== scikit-learn: OMP_NUM_THREADS=1 $python $here/bench_sklearn_kmeans.py"
@@ -118,22 +73,9 @@ OMP_NUM_THREADS=1 "$python" "$here/bench_sklearn_kmeans.py" "$work" --runs "$run
     --threads "$threads" | tee "$work/py.out"
 prc=${PIPESTATUS[0]}
 rm -f "$work"/*.f64
-load_after=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null)
+load_after=$(bench_loadavg)
 
-# val FILE KIND NAME KEY: the KEY=value field of the first "KIND ..." line
-# whose name=NAME.
-val() {
-    awk -v kind="$2" -v name="$3" -v key="$4" '
-        $1 == kind { v = ""; hit = 0
-            for (i = 2; i <= NF; i++) {
-                p = index($i, "="); k = substr($i, 1, p - 1)
-                if (k == "name" && substr($i, p + 1) == name) hit = 1
-                if (k == key) v = substr($i, p + 1)
-            }
-            if (hit) { print v; exit }
-        }' "$1"
-}
-
+# The two sides' outputs; val FILE KIND NAME KEY (bench-lib.sh) reads their fields.
 c=$work/c.out
 p=$work/py.out
 
@@ -178,7 +120,7 @@ echo
 echo "== summary: $rows rows x 3 features, k=8, $iters iterations (tol 0, n_init 1)," \
      "$runs runs each side (seconds per iteration)"
 echo "   load average before / between C and Python / after: $load_before / $load_mid /" \
-     "$load_after ($(nproc 2>/dev/null || echo '?') CPUs)"
+     "$load_after ($(bench_ncpu) CPUs)"
 printf "%-19s %7s %7s %7s  %-9s %7s %7s %7s %7s %15s %15s %10s %5s %s\n" "libsegment" "median" \
     "min" "(diff)" "sklearn" "median" "min" "sk/lib" "(min)" "lib inertia" "sk inertia" \
     "diff" "iters" "target (1 thread)"

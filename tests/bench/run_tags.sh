@@ -18,6 +18,7 @@ set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
+. "$here/bench-lib.sh"   # bench_* option, build, disk, memory, work-dir helpers; val
 bench=${BENCH_TAGS:-}
 builddir=$root/build-bench-tags
 python=${PYTHON:-/usr/bin/python3}
@@ -25,8 +26,6 @@ rows=10000000
 runs=7
 tmpbase=${TMPDIR:-/tmp}
 keep=0
-
-usage() { sed -n '8,17p' "$0" | sed 's/^# \{0,1\}//'; }
 
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -36,97 +35,41 @@ while [ $# -gt 0 ]; do
         --runs) runs=$2; shift 2 ;;
         --tmpdir) tmpbase=$2; shift 2 ;;
         --keep) keep=1; shift ;;
-        -h|--help) usage; exit 0 ;;
-        *) echo "run_tags.sh: unknown option $1" >&2; usage >&2; exit 2 ;;
+        -h|--help) bench_usage; exit 0 ;;
+        *) bench_bad_option "$1" ;;
     esac
 done
-for v in "$rows" "$runs"; do
-    case "$v" in ''|*[!0-9]*) echo "run_tags.sh: not a whole number: '$v'" >&2; exit 2 ;; esac
-done
+bench_whole_numbers "$rows" "$runs"
 
-if ! "$python" -c 'import numpy' 2>/dev/null; then
-    echo "run_tags.sh: $python cannot import numpy (use /usr/bin/python3); skipping" >&2
-    exit 77
-fi
-
-if [ -z "$bench" ]; then
-    # A release build of bench_tags (benchmarks at -O0 or -O2 mislead).
-    if [ ! -f "$builddir/build.ninja" ]; then
-        echo "== meson setup $builddir -Dbuildtype=release"
-        meson setup "$builddir" "$root" -Dbuildtype=release -Ddocumentation=disabled || {
-            echo "run_tags.sh: meson setup failed" >&2; exit 2; }
-    fi
-    bt=$(meson introspect --buildoptions "$builddir" 2>/dev/null |
-         "$python" -c 'import json, sys
-print(next((o["value"] for o in json.load(sys.stdin) if o["name"] == "buildtype"), "?"))' \
-         2>/dev/null)
-    if [ "$bt" != release ]; then
-        echo "run_tags.sh: warning: $builddir has buildtype '$bt', not release" >&2
-    fi
-    echo "== meson compile -C $builddir -j 2 tests/bench/bench_tags"
-    meson compile -C "$builddir" -j 2 tests/bench/bench_tags >"$builddir/bench_tags-compile.log" 2>&1 || {
-        tail -30 "$builddir/bench_tags-compile.log" >&2
-        echo "run_tags.sh: building bench_tags failed" >&2; exit 2; }
-    bench=$builddir/tests/bench/bench_tags
-fi
-if [ ! -x "$bench" ]; then
-    echo "run_tags.sh: $bench is not an executable bench_tags" >&2
-    exit 2
-fi
+bench_require_python numpy
+# Without --bench: a release build of bench_tags in $builddir.
+if [ -z "$bench" ]; then bench_build bench_tags; fi
+bench_require_exe bench_tags
 
 # Disk: 200 bit-packed columns (n/8 bytes each) and the selected rows.
-need_kb=$(( rows * 30 / 1024 + 10240 ))
-mkdir -p "$tmpbase" || exit 2
-avail_kb=$(df -Pk "$tmpbase" | awk 'NR == 2 { print $4 }')
-if [ -n "$avail_kb" ] && [ "$avail_kb" -lt "$need_kb" ]; then
-    echo "run_tags.sh: $tmpbase has $((avail_kb / 1024)) MB free, need $((need_kb / 1024)) MB;" \
-         "use --tmpdir or a smaller --rows" >&2
-    exit 2
-fi
+bench_check_disk "$tmpbase" $(( rows * 30 / 1024 + 10240 )) --rows
 # Memory: the C side peaks near rows*400 bytes, numpy near rows*250.
-mem_kb=$(awk '/^MemAvailable:/ { print $2 }' /proc/meminfo 2>/dev/null)
-need_mem_kb=$(( rows * 400 / 1024 + 65536 ))
-if [ -n "$mem_kb" ] && [ "$mem_kb" -lt "$need_mem_kb" ]; then
-    echo "run_tags.sh: $((mem_kb / 1024)) MB of memory available, need about" \
-         "$((need_mem_kb / 1024)) MB; use a smaller --rows" >&2
-    exit 2
-fi
+bench_check_mem $(( rows * 400 / 1024 + 65536 )) "use a smaller --rows"
 
-work=$(mktemp -d "$tmpbase/libsegment-tagbench.XXXXXX") || exit 2
-cleanup() { if [ "$keep" = 1 ]; then echo "kept $work"; else rm -rf "$work"; fi; }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+bench_workdir "$tmpbase" libsegment-tagbench
 
 # The machine may be shared: record the load next to the timings.
-load_before=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null)
+load_before=$(bench_loadavg)
 
 echo "== libsegment: $bench"
 "$bench" --rows "$rows" --runs "$runs" --write-dir "$work" | tee "$work/c.out"
 rc=${PIPESTATUS[0]}
 if [ "$rc" != 0 ]; then echo "run_tags.sh: bench_tags failed ($rc)" >&2; exit 1; fi
-load_mid=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null)
+load_mid=$(bench_loadavg)
 
 echo
 echo "== numpy: $python $here/bench_numpy_tags.py"
 "$python" "$here/bench_numpy_tags.py" "$work" --runs "$runs" | tee "$work/py.out"
 prc=${PIPESTATUS[0]}
 rm -f "$work"/tags.bits "$work"/*.i64
-load_after=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null)
+load_after=$(bench_loadavg)
 
-# val FILE KIND NAME KEY: the KEY=value field of the first "KIND ..." line
-# whose name=NAME (any line of KIND when NAME is empty).
-val() {
-    awk -v kind="$2" -v name="$3" -v key="$4" '
-        $1 == kind { v = ""; hit = (name == "")
-            for (i = 2; i <= NF; i++) {
-                p = index($i, "="); k = substr($i, 1, p - 1)
-                if (k == "name" && substr($i, p + 1) == name) hit = 1
-                if (k == key) v = substr($i, p + 1)
-            }
-            if (hit) { print v; exit }
-        }' "$1"
-}
-
+# The two sides' outputs; val FILE KIND NAME KEY (bench-lib.sh) reads their fields.
 c=$work/c.out
 p=$work/py.out
 
@@ -158,7 +101,7 @@ row() {
 echo
 echo "== summary: $rows rows x 200 tags, $runs runs each side, single-threaded (medians, seconds)"
 echo "   load average before / between C and numpy / after: $load_before / $load_mid /" \
-     "$load_after ($(nproc 2>/dev/null || echo '?') CPUs)"
+     "$load_after ($(bench_ncpu) CPUs)"
 for q in q1 q2; do
     echo "   $q: $(grep "^$q: " "$c" | sed "s/^$q: //")"
 done
@@ -176,9 +119,9 @@ row "build: set_mask x 200 tags" build_mask "" "" "" ""
 row "build: set_rows x 200 tags" build_rows "" "" "" ""
 echo "(build rows/s counts tag cells: rows x 200 / median)"
 
-lib_mem=$(val "$c" MEMORY "" lib_total_bytes)
-np_mem=$(val "$p" MEMORY "" numpy_bool_bytes)
-np_packed=$(val "$p" MEMORY "" numpy_packed_bytes)
+lib_mem=$(val "$c" MEMORY '*' lib_total_bytes)
+np_mem=$(val "$p" MEMORY '*' numpy_bool_bytes)
+np_packed=$(val "$p" MEMORY '*' numpy_packed_bytes)
 if [ -n "$lib_mem" ] && [ -n "$np_mem" ]; then
     awk -v lm="$lib_mem" -v nm="$np_mem" -v pk="$np_packed" 'BEGIN {
         printf "memory: libsegment %.1f MB; numpy bool %.1f MB (lib = %.2f%% of it); numpy bool / 8 " \

@@ -14,14 +14,13 @@ set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
+. "$here/bench-lib.sh"   # bench_* option, build, disk, memory, work-dir helpers; val
 bench=${BENCH_TIERS:-}
 python=${PYTHON:-/usr/bin/python3}
 rows=10000000
 runs=7
 tmpbase=${TMPDIR:-/tmp}
 keep=0
-
-usage() { sed -n '8,12p' "$0" | sed 's/^# \{0,1\}//'; }
 
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -30,47 +29,23 @@ while [ $# -gt 0 ]; do
         --runs) runs=$2; shift 2 ;;
         --tmpdir) tmpbase=$2; shift 2 ;;
         --keep) keep=1; shift ;;
-        -h|--help) usage; exit 0 ;;
-        *) echo "run_tiers.sh: unknown option $1" >&2; usage >&2; exit 2 ;;
+        -h|--help) bench_usage; exit 0 ;;
+        *) bench_bad_option "$1" ;;
     esac
 done
-for v in "$rows" "$runs"; do
-    case "$v" in ''|*[!0-9]*) echo "run_tiers.sh: not a whole number: '$v'" >&2; exit 2 ;; esac
-done
+bench_whole_numbers "$rows" "$runs"
 
-if [ -z "$bench" ]; then
-    for b in "$root/build-tbench/tests/bench/bench_tiers" "$root/build-bench/tests/bench/bench_tiers" \
-             "$root"/build*/tests/bench/bench_tiers; do
-        if [ -x "$b" ]; then bench=$b; break; fi
-    done
-fi
-if [ -z "$bench" ] || [ ! -x "$bench" ]; then
-    echo "run_tiers.sh: bench_tiers not found; build it (meson setup build-bench" \
-         "-Dbuildtype=release && meson compile -C build-bench) or pass --bench PATH" >&2
-    exit 2
-fi
-if ! "$python" -c 'import numpy' 2>/dev/null; then
-    echo "run_tiers.sh: $python cannot import numpy (use /usr/bin/python3); skipping" >&2
-    exit 77
-fi
+bench_find bench_tiers "$root/build-tbench/tests/bench/bench_tiers" \
+    "$root/build-bench/tests/bench/bench_tiers" "$root"/build*/tests/bench/bench_tiers
+bench_require_python numpy
 
 # Disk: aum float64, txn_90d int32, the library's tiers int32.
-need_kb=$(( rows * 16 / 1024 + 10240 ))
-mkdir -p "$tmpbase" || exit 2
-avail_kb=$(df -Pk "$tmpbase" | awk 'NR == 2 { print $4 }')
-if [ -n "$avail_kb" ] && [ "$avail_kb" -lt "$need_kb" ]; then
-    echo "run_tiers.sh: $tmpbase has $((avail_kb / 1024)) MB free, need $((need_kb / 1024)) MB;" \
-         "use --tmpdir or a smaller --rows" >&2
-    exit 2
-fi
+bench_check_disk "$tmpbase" $(( rows * 16 / 1024 + 10240 )) --rows
 
-work=$(mktemp -d "$tmpbase/libsegment-tbench.XXXXXX") || exit 2
-cleanup() { if [ "$keep" = 1 ]; then echo "kept $work"; else rm -rf "$work"; fi; }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+bench_workdir "$tmpbase" libsegment-tbench
 
 # The machine may be shared: record the load next to the timings.
-load_before=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null)
+load_before=$(bench_loadavg)
 
 echo "== libsegment: $bench"
 "$bench" --rows "$rows" --runs "$runs" --write-dir "$work" | tee "$work/c.out"
@@ -82,21 +57,9 @@ echo "== numpy: $python $here/bench_numpy_tiers.py"
 "$python" "$here/bench_numpy_tiers.py" "$work" --runs "$runs" | tee "$work/py.out"
 prc=${PIPESTATUS[0]}
 rm -f "$work"/*.f64 "$work"/*.i32
-load_after=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null)
+load_after=$(bench_loadavg)
 
-# val FILE KIND NAME KEY: the KEY=value field of the "KIND name=NAME ..." line.
-val() {
-    awk -v kind="$2" -v name="$3" -v key="$4" '
-        $1 == kind { v = ""; hit = 0
-            for (i = 2; i <= NF; i++) {
-                p = index($i, "="); k = substr($i, 1, p - 1)
-                if (k == "name" && substr($i, p + 1) == name) hit = 1
-                if (k == key) v = substr($i, p + 1)
-            }
-            if (hit) { print v; exit }
-        }' "$1"
-}
-
+# The two sides' outputs; val FILE KIND NAME KEY (bench-lib.sh) reads their fields.
 c=$work/c.out
 p=$work/py.out
 np_med=$(val "$p" NUMPY select median_s)
@@ -121,7 +84,7 @@ row() { # label lib_name numpy_median speedup_target pct_floor_target
 
 echo
 echo "== summary: $rows rows, $runs runs each side, single-threaded (medians, seconds)"
-echo "   load average before/after: $load_before / $load_after ($(nproc 2>/dev/null || echo '?') CPUs)"
+echo "   load average before/after: $load_before / $load_after ($(bench_ncpu) CPUs)"
 printf "%-32s %10s %10s %11s %9s %-10s %9s %-10s\n" operation libsegment numpy rows/s \
     numpy/lib target %floor_bw target
 row "apply (vs np.select)" apply "$np_med" 5 50

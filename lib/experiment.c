@@ -347,13 +347,8 @@ SEG_API int32_t seg_ab_assign_stratified(const char *const *ids, const int32_t *
     if (rc != SEG_OK)
         return rc;
     seg__alloc a;
-    rc = seg__alloc_init(&a, alloc);
+    rc = seg__alloc_init(&a, alloc, err_buf, err_cap);
     if (rc != SEG_OK) {
-        if (rc == SEG_EVERSION)
-            seg__errf(err_buf, err_cap, "alloc: unknown struct_size %u",
-                      (unsigned)alloc->struct_size);
-        else
-            seg__errf(err_buf, err_cap, "alloc: a hook is NULL");
         return rc;
     }
     if (n == 0)
@@ -614,9 +609,9 @@ static double t_two_sided(double t, double nu)
         y = r / (1 + r);
     }
     double v0 = log1p(r); /* -log(x) */
-    if (nu >= 40 && v0 <= 1)
-        return inc_beta_half_large(0.5 * nu, v0);
-    return inc_beta(0.5 * nu, 0.5, x, y);
+    double p = nu >= 40 && v0 <= 1 ? inc_beta_half_large(0.5 * nu, v0)
+                                   : inc_beta(0.5 * nu, 0.5, x, y);
+    return p < 1 ? p : 1; /* t = 0 can round to 1 + 2^-52 */
 }
 
 /* Density of Student's t. */
@@ -703,14 +698,17 @@ SEG_API int32_t seg_ab_proportions(int64_t n_a, int64_t conv_a, int64_t n_b, int
         seg__errf(err_buf, err_cap, "confidence = %g is outside (0, 1)", confidence);
         return SEG_ERANGE;
     }
+    /* Rates and their complements from the counts: near 1 a rate is
+     * 1 - tiny, and 1 - p would lose the tiny part (counts near 2^62). */
     double na = (double)n_a, nb = (double)n_b, ca = (double)conv_a, cb = (double)conv_b;
-    double pa = ca / na, pb = cb / nb;
-    double diff = pb - pa;
+    double fa = (double)(n_a - conv_a), fb = (double)(n_b - conv_b);
+    double pa = ca / na, pb = cb / nb, qa = fa / na, qb = fb / nb;
+    double diff = pa + pb > 1 ? qa - qb : pb - pa;
     double z = -norm_ppf_lower(0.5 * (1 - confidence));
 
     /* Pooled z-test. */
-    double pool = (ca + cb) / (na + nb);
-    double se0 = sqrt(pool * (1 - pool) * (1 / na + 1 / nb));
+    double pool = (ca + cb) / (na + nb), qpool = (fa + fb) / (na + nb);
+    double se0 = sqrt(pool * qpool * (1 / na + 1 / nb));
     double stat = 0, p = 1;
     if (se0 > 0) {
         stat = diff / se0;
@@ -720,14 +718,14 @@ SEG_API int32_t seg_ab_proportions(int64_t n_a, int64_t conv_a, int64_t n_b, int
     }
 
     /* Wald interval of the difference, unpooled. */
-    double se1 = sqrt(pa * (1 - pa) / na + pb * (1 - pb) / nb);
+    double se1 = sqrt(pa * qa / na + pb * qb / nb);
 
     /* Delta method on log(pb / pa). */
     double lift = pa > 0 ? pb / pa - 1 : NAN;
     double lift_lo = NAN, lift_hi = NAN;
     if (pa > 0 && pb > 0) {
         double lr = log(pb / pa);
-        double sl = sqrt((1 - pa) / ca + (1 - pb) / cb); /* (1-p)/(n p) = (1-p)/conv */
+        double sl = sqrt(qa / ca + qb / cb); /* (1-p)/(n p) = (1-p)/conv */
         lift_lo = expm1(lr - z * sl);
         lift_hi = expm1(lr + z * sl);
     }

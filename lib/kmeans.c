@@ -36,7 +36,7 @@ SEG_API int32_t seg_kmeans_new(seg_kmeans **out, const seg_allocator *alloc)
     if (!out)
         return SEG_EINVAL;
     seg__alloc a;
-    int32_t rc = seg__alloc_init(&a, alloc);
+    int32_t rc = seg__alloc_init(&a, alloc, NULL, 0);
     if (rc != SEG_OK)
         return rc;
     seg_kmeans *km = seg__malloc(&a, sizeof *km);
@@ -873,10 +873,15 @@ static int32_t fit_transforms(seg_kmeans *km, const seg__column **cols, const ui
             if (complete[r])
                 v[m++] = value_at(cols[f], r);
         if (ft->xf == SEG_XF_ZSCORE) {
-            double mean = seg__mean(v, m), ss = 0;
+            /* Deviations are divided by the largest one before squaring, so
+             * values near DBL_MAX still give their (finite) deviation. */
+            double mean = seg__mean(v, m), big = 0, ss = 0;
             for (size_t i = 0; i < m; i++)
-                ss += (v[i] - mean) * (v[i] - mean);
-            double sd = sqrt(ss / (double)m);
+                big = fmax(big, fabs(v[i] - mean));
+            if (big > 0 && isfinite(big))
+                for (size_t i = 0; i < m; i++)
+                    ss += ((v[i] - mean) / big) * ((v[i] - mean) / big);
+            double sd = big > 0 ? big * sqrt(ss / (double)m) : 0;
             ft->shift = mean;
             ft->scale = sd > 0 ? sd : 1;
         } else if (ft->xf == SEG_XF_MINMAX) {
@@ -900,9 +905,24 @@ static int32_t fit_transforms(seg_kmeans *km, const seg__column **cols, const ui
             ft->shift = q50;
             ft->scale = q75 > q25 ? q75 - q25 : 1;
         }
+        if (!isfinite(ft->shift) || !isfinite(ft->scale)) {
+            seg__free(&km->alloc, v);
+            km_err(km, "feature '%s': the values are too far apart for its transform (the "
+                       "scale overflows a double)", ft->name);
+            return SEG_EDATA;
+        }
     }
     seg__free(&km->alloc, v);
     return SEG_OK;
+}
+
+/* The message for data whose squared distances overflow (feature f first). */
+static int32_t too_far_apart(seg_kmeans *km, size_t f)
+{
+    km_err(km, "feature '%s'%s: the values are too far apart: squared distances overflow a "
+               "double (rescale, or use a log1p or zscore transform)",
+           km->f[f].name, km->nf > 1 ? " (or another feature)" : "");
+    return SEG_EDATA;
 }
 
 /* Cluster order: by a feature's centroid (original units) or by size. */
@@ -966,8 +986,9 @@ int32_t seg__kmeans_fit(seg_kmeans *km, const seg_frame *frame, int32_t *out_lab
     best_s = seg__malloc_array(a, k, sizeof *best_s);
     if (!d.x || !xs || !centers || !best_c || !labels || !best_l || !sizes || !best_s)
         goto nomem;
-    if (fit_transforms(km, cols, complete, n_rows, n) != SEG_OK)
-        goto nomem;
+    rc = fit_transforms(km, cols, complete, n_rows, n);
+    if (rc != SEG_OK)
+        goto fail;
     double mean_var = 0;
     for (size_t f = 0; f < nf; f++) {
         d.x[f] = xs + f * n;
@@ -979,6 +1000,10 @@ int32_t seg__kmeans_fit(seg_kmeans *km, const seg_frame *frame, int32_t *out_lab
         for (size_t i = 0; i < n; i++)
             ss += (d.x[f][i] - mu) * (d.x[f][i] - mu);
         mean_var += ss / (double)n;
+        if (!isfinite(mean_var)) {
+            rc = too_far_apart(km, f);
+            goto fail;
+        }
     }
     mean_var /= (double)nf;
     double best_inertia = INFINITY;
@@ -989,7 +1014,11 @@ int32_t seg__kmeans_fit(seg_kmeans *km, const seg_frame *frame, int32_t *out_lab
         rc = run_once(km, &d, run, km->tol * mean_var, centers, labels, &inertia, &iter, sizes);
         if (rc != SEG_OK)
             goto fail;
-        if (inertia < best_inertia) {
+        if (!isfinite(inertia)) {
+            rc = too_far_apart(km, 0);
+            goto fail;
+        }
+        if (run == 0 || inertia < best_inertia) {
             best_inertia = inertia;
             best_iter = iter;
             memcpy(best_c, centers, k * nf * sizeof *best_c);

@@ -235,9 +235,45 @@ SEG__HOT static double sum_lanes(const double *x, size_t n, int squares, double 
     return isfinite(plain) ? s + c : plain;
 }
 
+/* The sum when the fast one is not finite. Infinite values decide it
+ * (+inf, -inf, or NaN for both signs); otherwise values of magnitude
+ * 2^500 and above are summed scaled by 2^-600 (exactly) and the rest as
+ * they are, so the result overflows only when the true sum does:
+ * {-DBL_MAX, -DBL_MAX, +inf} is +inf, {DBL_MAX, DBL_MAX, -DBL_MAX} is
+ * DBL_MAX. Accumulates over several calls of wide_add. */
+typedef struct wide_sum {
+    double hs, hc, ls, lc;
+    int pos_inf, neg_inf;
+} wide_sum;
+
+static void wide_add(wide_sum *w, const double *x, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (isinf(x[i]))
+            *(x[i] > 0 ? &w->pos_inf : &w->neg_inf) = 1;
+        else if (fabs(x[i]) >= 0x1p500)
+            add(&w->hs, &w->hc, ldexp(x[i], -600));
+        else
+            add(&w->ls, &w->lc, x[i]);
+    }
+}
+
+static double wide_value(const wide_sum *w)
+{
+    if (w->pos_inf || w->neg_inf)
+        return w->pos_inf && w->neg_inf ? NAN : w->pos_inf ? INFINITY : -INFINITY;
+    return ldexp(w->hs + w->hc, 600) + (w->ls + w->lc);
+}
+
 static double sum_of(const double *x, size_t n)
 {
-    return sum_lanes(x, n, 0, 0);
+    double s = sum_lanes(x, n, 0, 0);
+    if (!isfinite(s)) {
+        wide_sum w = {0, 0, 0, 0, 0, 0};
+        wide_add(&w, x, n);
+        s = wide_value(&w);
+    }
+    return s;
 }
 
 /* Sum of squared deviations from `mean`. */
@@ -355,6 +391,15 @@ static int32_t profile_column(seg_profile *p, const seg__column *col, size_t c,
         o += (size_t)p->count[k];
     }
     double total = isfinite(total_sum) ? total_sum + total_comp : total_sum;
+    if (!isfinite(total)) {
+        wide_sum w = {0, 0, 0, 0, 0, 0};
+        o = 0;
+        for (size_t k = 0; k < ng; k++) {
+            wide_add(&w, vals + o, fill[k] - o);
+            o += (size_t)p->count[k];
+        }
+        total = wide_value(&w);
+    }
     for (size_t k = 0; k < ng; k++) {
         double *st = &p->stat[(k * p->n_cols + c) * N_STATS];
         st[SEG_STAT_SHARE] = total != 0 ? st[SEG_STAT_SUM] / total : NAN;
@@ -436,11 +481,9 @@ SEG_API int32_t seg_profile_compute(seg_profile **out, const seg_frame *frame,
             }
     }
     seg__alloc a;
-    int32_t rc = seg__alloc_init(&a, alloc);
-    if (rc != SEG_OK) {
-        seg__errf(err_buf, err_cap, "bad allocator");
+    int32_t rc = seg__alloc_init(&a, alloc, err_buf, err_cap);
+    if (rc != SEG_OK)
         return rc;
-    }
     seg_profile *p = seg__malloc(&a, sizeof *p);
     if (!p) {
         seg__errf(err_buf, err_cap, "out of memory");

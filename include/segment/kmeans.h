@@ -172,7 +172,10 @@ SEG_API int32_t seg_kmeans_set_progress(seg_kmeans *km, seg_progress_fn fn, void
  * @retval SEG_EINVAL    NULL `km` or `frame`; no features.
  * @retval SEG_ENOTFOUND A feature column is missing or not numeric.
  * @retval SEG_EDATA     Fewer complete rows than clusters; an infinite value;
- *                       a value <= -1 for log1p (the message names column and row).
+ *                       a value <= -1 for log1p (the message names column and row);
+ *                       values so far apart that a transform's scale or a
+ *                       squared distance overflows a double (about 1e154 in
+ *                       transformed units; the message names the feature).
  * @retval SEG_ERANGE    #SEG_KM_ORDER_BY is not below the number of features.
  * @retval SEG_ECANCELED The progress callback asked to stop.
  * @retval SEG_ENOMEM    Out of memory.

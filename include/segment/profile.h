@@ -32,7 +32,9 @@ SEG_BEGIN_DECLS
  * two present values (it is the sample standard deviation, ddof = 1).
  * Sums and means are computed with compensated summation, so they do not
  * depend on row order beyond the last bits. An infinite value makes the
- * sum and mean infinite (NaN with both signs) and the deviation NaN.
+ * sum and mean infinite (NaN with both signs) and the deviation NaN. A sum
+ * of finite values is infinite only if the true sum exceeds the double
+ * range (partial sums may overflow without harm), and then so is the mean.
  *
  * **Cost.** Per column, one pass scatters the present values by group (a
  * counting sort; 8 bytes per row of working memory, reused for every

@@ -1006,6 +1006,19 @@ START_TEST(proportions_edges)
     ck_assert(out[SEG_AB_STAT] == 0 && out[SEG_AB_P] == 1);
     ck_assert(out[SEG_AB_LIFT] == 0);
     ck_assert(out[SEG_AB_LIFT_LO] == 0 && out[SEG_AB_LIFT_HI] == 0); /* variance 0 */
+    /* Rates within 2^-52 of 1 (found by fuzz_analytics): 1 and 1001
+     * non-converting customers out of 2^62 each. The pooled rate rounds to
+     * 1, so 1 - pool would be 0 (z = 0, p = 1); from the counts the
+     * difference is -1000 / 2^62 and the pooled variance
+     * (1002 / 2^63) * (2 / 2^62), so z = -1000 / sqrt(1002) (p ~ 0). */
+    const int64_t big = INT64_C(1) << 62;
+    props_ok(big, big - 1, big, big - 1001, 0.95, out);
+    ck_assert_msg(fabs(out[SEG_AB_DIFF] / (-1000 / 0x1p62) - 1) < 1e-12, "diff %g",
+                  out[SEG_AB_DIFF]);
+    ck_assert_msg(fabs(out[SEG_AB_STAT] / (-1000 / sqrt(1002.0)) - 1) < 1e-12, "z %g",
+                  out[SEG_AB_STAT]);
+    ck_assert(out[SEG_AB_P] < 1e-100);
+    ck_assert(out[SEG_AB_DIFF_LO] < out[SEG_AB_DIFF] && out[SEG_AB_DIFF] < out[SEG_AB_DIFF_HI]);
     /* control 0, treatment positive: lift NaN, z finite */
     props_ok(100, 0, 100, 10, 0.95, out);
     ck_assert(isnan(out[SEG_AB_LIFT]) && isnan(out[SEG_AB_LIFT_LO]));
@@ -1195,6 +1208,11 @@ START_TEST(means_edges)
     means_ok(c1, 3, c2, 4, 0.95, out);
     ck_assert(out[SEG_AB_MEAN_A] == 5 && out[SEG_AB_MEAN_B] == 7 && out[SEG_AB_MDIFF] == 2);
     ck_assert(isnan(out[SEG_AB_T]) && isnan(out[SEG_AB_T_P]));
+    /* Equal arms: t = 0 and p exactly 1 (the incomplete beta gave
+     * 1 + 2^-52 here; found by fuzz_analytics). */
+    const double e1[5] = {1, 2, 3, 4, 10}, e2[5] = {10, 4, 3, 2, 1};
+    means_ok(e1, 5, e2, 5, 0.95, out);
+    ck_assert(out[SEG_AB_T] == 0 && out[SEG_AB_T_P] == 1);
     /* One variance 0: df = n - 1 of the other arm. */
     const double v[4] = {1, 2, 3, 6};
     means_ok(c1, 3, v, 4, 0.95, out);

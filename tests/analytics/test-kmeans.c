@@ -553,6 +553,68 @@ START_TEST(transform_degenerate_scales)
 }
 END_TEST
 
+/* Values near DBL_MAX (found by fuzz_analytics). A z-score of {±1e300}
+ * has standard deviation 1e300, which the sum of squares cannot hold: the
+ * scale must still come out finite (and the model save and load). A spread
+ * whose scale does overflow, and raw values whose squared distances do, are
+ * SEG_EDATA naming the feature, with the model left unfitted. */
+START_TEST(values_near_dbl_max)
+{
+    static const double big[4] = {1e300, -1e300, 1e300, -1e300};
+    seg_frame *f = frame_d(4, "big", big, NULL);
+    seg_kmeans *km = km_make(NULL, 2);
+    feat(km, "big", SEG_XF_ZSCORE);
+    fit_ok(km, f, NULL);
+    ASSERT_NEAR(inertia_of(km), 0, 1e-15);
+    double cen[2];
+    centroids_of(km, cen, 2);
+    ck_assert(fabs(cen[0]) == 1e300 && cen[0] == -cen[1]);
+    size_t need = 0;
+    ck_assert_int_eq(seg_kmeans_save(km, NULL, 0, &need), SEG_OK);
+    char *text = malloc(need + 1);
+    ck_assert_int_eq(seg_kmeans_save(km, text, need + 1, &need), SEG_OK);
+    seg_kmeans *back = NULL;
+    ck_assert_int_eq(seg_kmeans_load(&back, text, need, "t", NULL, NULL, 0), SEG_OK);
+    seg_kmeans_free(back);
+    free(text);
+    seg_kmeans_free(km);
+    seg_frame_free(f);
+
+    /* {±DBL_MAX, 1, 2}: the z-score (sd DBL_MAX / sqrt 2) and the IQR
+     * (DBL_MAX / 2) are finite, the min-max range is not; untransformed,
+     * the squared distances overflow, also for ±1e200. */
+    static const double apart[4] = {DBL_MAX, -DBL_MAX, 1, 2};
+    static const double raw[4] = {1e200, -1e200, 1, 2};
+    const struct {
+        const double *x;
+        int32_t xf, rc;
+    } cases[] = {{apart, SEG_XF_ZSCORE, SEG_OK}, {apart, SEG_XF_ROBUST, SEG_OK},
+                 {apart, SEG_XF_MINMAX, SEG_EDATA}, {apart, SEG_XF_NONE, SEG_EDATA},
+                 {raw, SEG_XF_NONE, SEG_EDATA}};
+    for (size_t t = 0; t < sizeof cases / sizeof cases[0]; t++) {
+        f = frame_d(4, "wide", cases[t].x, NULL);
+        km = km_make(NULL, 2);
+        feat(km, "wide", cases[t].xf);
+        int32_t lab[4] = {CANARY_I32, CANARY_I32, CANARY_I32, CANARY_I32};
+        int32_t rc = seg_kmeans_fit(km, f, lab);
+        ck_assert_msg(rc == cases[t].rc, "case %zu: %d", t, (int)rc);
+        if (rc == SEG_OK) {
+            /* Ends of the line alone, and {1, 2} together. */
+            ck_assert(lab[0] != lab[1] && lab[2] == lab[3]);
+            ck_assert(isfinite(inertia_of(km)));
+        } else {
+            ck_assert(seg_test_has_word(seg_kmeans_last_error(km), "wide"));
+            ck_assert(seg_test_has_word(seg_kmeans_last_error(km), "overflow"));
+            ck_assert_int_eq(seg_kmeans_is_fitted(km), 0);
+            for (size_t i = 0; i < 4; i++)
+                ck_assert_int_eq(lab[i], CANARY_I32);
+        }
+        seg_kmeans_free(km);
+        seg_frame_free(f);
+    }
+}
+END_TEST
+
 /* Transforms are fitted on the rows used for fitting: row 8 has a = 1000
  * but b missing, so a's z-score uses D8 alone (mean 5, std 2). */
 START_TEST(transform_fitted_on_complete_rows)
@@ -2763,6 +2825,7 @@ static Suite *kmeans_suite(void)
     tcase_add_test(tc, k1_transforms);
     tcase_add_test(tc, k1_log1p);
     tcase_add_test(tc, transform_degenerate_scales);
+    tcase_add_test(tc, values_near_dbl_max);
     tcase_add_test(tc, transform_fitted_on_complete_rows);
     tcase_add_test(tc, log1p_changes_partition);
     tcase_add_test(tc, scaling_changes_partition);

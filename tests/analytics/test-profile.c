@@ -686,6 +686,67 @@ START_TEST(infinities)
 }
 END_TEST
 
+/* Partial sums that overflow although the true sum does not, and sums of
+ * huge values with an infinity (found by fuzz_analytics: {-DBL_MAX,
+ * -DBL_MAX, +inf} gave NaN). Groups of 3 values take the scalar tail of
+ * the summation, groups of 24 its 8 lanes. */
+START_TEST(overflowing_sums)
+{
+    const double M = DBL_MAX;
+    for (int wide = 0; wide <= 1; wide++) {
+        /* Group g holds want[g].v (padded with zeros to 24 in the wide run). */
+        const struct {
+            double v[3], sum, mean;
+        } want[] = {
+            {{-M, -M, INFINITY}, INFINITY, INFINITY},
+            {{M, M, -M}, M, M / 3},
+            {{M, M, 0}, INFINITY, INFINITY},
+            {{-M, -M, 0}, -INFINITY, -INFINITY},
+            {{M, -M, 5}, 5, 5.0 / 3},
+        };
+        const size_t ng = sizeof want / sizeof want[0], per = wide ? 24 : 3, n = ng * per;
+        double x[5 * 24];
+        int32_t lab[5 * 24];
+        for (size_t g = 0; g < ng; g++)
+            for (size_t i = 0; i < per; i++) {
+                x[g * per + i] = i < 3 ? want[g].v[i] : 0;
+                lab[g * per + i] = (int32_t)g;
+            }
+        seg_frame *f = NULL;
+        ck_assert_int_eq(seg_frame_new(&f, n, NULL), SEG_OK);
+        ck_assert_int_eq(seg_frame_add_double(f, "x", x, NULL), SEG_OK);
+        const char *cols[1] = {"x"};
+        seg_profile *p = compute_ok(f, lab, NULL, cols, 1, 0, NULL);
+        for (size_t g = 0; g < ng; g++) {
+            double sum = stat_of(p, g, 0, SEG_STAT_SUM), mean = stat_of(p, g, 0, SEG_STAT_MEAN);
+            ck_assert_msg(sum == want[g].sum, "wide %d group %zu: sum %g", wide, g, sum);
+            ck_assert_msg(wide || mean == want[g].mean, "group %zu: mean %g", g, mean);
+            ck_assert_msg(!wide || mean == want[g].sum / (double)per || isinf(mean),
+                          "group %zu: mean %g", g, mean);
+        }
+        /* The total: +inf is among the values and -inf is not. */
+        ck_assert_double_eq(stat_of(p, TOTAL, 0, SEG_STAT_SUM), INFINITY);
+        seg_profile_free(p);
+        seg_frame_free(f);
+    }
+
+    /* Totals: groups {M, M} (sum +inf) and {-M}: the total is M. */
+    static const double y[3] = {DBL_MAX, DBL_MAX, -DBL_MAX};
+    static const int32_t ly[3] = {0, 0, 1};
+    seg_frame *f = NULL;
+    ck_assert_int_eq(seg_frame_new(&f, 3, NULL), SEG_OK);
+    ck_assert_int_eq(seg_frame_add_double(f, "y", y, NULL), SEG_OK);
+    const char *cols[1] = {"y"};
+    seg_profile *p = compute_ok(f, ly, NULL, cols, 1, 0, NULL);
+    ck_assert_double_eq(stat_of(p, 0, 0, SEG_STAT_SUM), INFINITY);
+    ck_assert_double_eq(stat_of(p, 1, 0, SEG_STAT_SUM), -DBL_MAX);
+    ck_assert_double_eq(stat_of(p, TOTAL, 0, SEG_STAT_SUM), DBL_MAX);
+    ck_assert_double_eq(stat_of(p, TOTAL, 0, SEG_STAT_MEAN), DBL_MAX / 3);
+    seg_profile_free(p);
+    seg_frame_free(f);
+}
+END_TEST
+
 /* ---- accuracy --------------------------------------------------------------- */
 
 /* 1.0 followed by 10^6 values of 1e-16: a plain running sum stays at 1.0
@@ -1653,6 +1714,7 @@ static Suite *profile_suite(void)
     tcase_add_test(tc, zero_total_share);
     tcase_add_test(tc, integer_columns);
     tcase_add_test(tc, infinities);
+    tcase_add_test(tc, overflowing_sums);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("accuracy");

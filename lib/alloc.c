@@ -30,7 +30,7 @@ SEG_API int32_t seg_allocator_init(seg_allocator *alloc, uint32_t struct_size,
     return SEG_OK;
 }
 
-int32_t seg__alloc_init(seg__alloc *a, const seg_allocator *user)
+int32_t seg__alloc_init(seg__alloc *a, const seg_allocator *user, char *err, size_t cap)
 {
     if (!user) {
         a->malloc_fn = libc_malloc;
@@ -39,17 +39,28 @@ int32_t seg__alloc_init(seg__alloc *a, const seg_allocator *user)
         a->user_data = NULL;
         return SEG_OK;
     }
-    if (user->struct_size < ALLOC_V1_SIZE)
+    if (user->struct_size < ALLOC_V1_SIZE) {
+        seg__errf(err, cap, "allocator: struct_size %u is below %zu (use seg_allocator_init)",
+                  (unsigned)user->struct_size, (size_t)ALLOC_V1_SIZE);
         return SEG_EVERSION;
+    }
     if (user->struct_size > sizeof *user) {
         /* A newer caller: accept only if the fields we do not know are zero. */
         const unsigned char *tail = (const unsigned char *)user + sizeof *user;
         for (size_t i = 0; i < user->struct_size - sizeof *user; i++)
-            if (tail[i])
+            if (tail[i]) {
+                seg__errf(err, cap,
+                          "allocator: struct_size %u has fields this library (%zu bytes) "
+                          "does not know, and they are not zero",
+                          (unsigned)user->struct_size, sizeof *user);
                 return SEG_EVERSION;
+            }
     }
-    if (!user->malloc_fn || !user->realloc_fn || !user->free_fn)
+    if (!user->malloc_fn || !user->realloc_fn || !user->free_fn) {
+        seg__errf(err, cap, "allocator: %s is NULL",
+                  !user->malloc_fn ? "malloc_fn" : !user->realloc_fn ? "realloc_fn" : "free_fn");
         return SEG_EINVAL;
+    }
     a->malloc_fn = user->malloc_fn;
     a->realloc_fn = user->realloc_fn;
     a->free_fn = user->free_fn;
@@ -128,6 +139,17 @@ void seg__verrf(char *buf, size_t cap, const char *fmt, va_list ap)
     size_t need = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 1;
     if (len - (start - 1) < need)
         buf[start - 1] = '\0';
+}
+
+const char *seg__brief(const char *name, char buf[SEG__BRIEF])
+{
+    size_t len = strlen(name);
+    if (len < SEG__BRIEF)
+        return name;
+    size_t keep = seg__utf8_prefix(name, len, SEG__BRIEF - 12);
+    memcpy(buf, name, keep);
+    memcpy(buf + keep, "...", 4);
+    return buf;
 }
 
 void seg__errf(char *buf, size_t cap, const char *fmt, ...)

@@ -24,7 +24,7 @@ SEG_API int32_t seg_frame_new(seg_frame **out, size_t n_rows, const seg_allocato
     seg__alloc a;
     if (!out)
         return SEG_EINVAL;
-    int32_t rc = seg__alloc_init(&a, alloc);
+    int32_t rc = seg__alloc_init(&a, alloc, NULL, 0);
     if (rc != SEG_OK)
         return rc;
     seg_frame *f = seg__malloc(&a, sizeof *f);
@@ -74,19 +74,21 @@ static int32_t frame_add(seg_frame *f, const char *name, int32_t type, const voi
         frame_set_error(f, "column %zu: %s", f->n_cols, why);
         return SEG_EINVAL;
     }
+    char brief[SEG__BRIEF];
+    const char *q = seg__brief(name, brief);
     if (!data && f->n_rows > 0) {
-        frame_set_error(f, "column '%s': data is NULL but the frame has %zu rows", name,
+        frame_set_error(f, "column '%s': data is NULL but the frame has %zu rows", q,
                         f->n_rows);
         return SEG_EINVAL;
     }
     if (type == SEG_TYPE_DICT) {
         if (!dict && dict_len > 0) {
-            frame_set_error(f, "column '%s': dictionary is NULL", name);
+            frame_set_error(f, "column '%s': dictionary is NULL", q);
             return SEG_EINVAL;
         }
         for (size_t e = 0; e < dict_len; e++) {
             if (!dict[e]) {
-                frame_set_error(f, "column '%s': dictionary entry %zu is NULL", name, e);
+                frame_set_error(f, "column '%s': dictionary entry %zu is NULL", q, e);
                 return SEG_EDATA;
             }
         }
@@ -94,21 +96,21 @@ static int32_t frame_add(seg_frame *f, const char *name, int32_t type, const voi
         for (size_t i = 0; i < f->n_rows; i++) {
             if (codes[i] >= 0 && (size_t)codes[i] >= dict_len) {
                 frame_set_error(f, "column '%s' row %zu: code %d outside the dictionary of %zu",
-                                name, i, (int)codes[i], dict_len);
+                                q, i, (int)codes[i], dict_len);
                 return SEG_EDATA;
             }
         }
     }
     size_t idx;
     if (seg_frame_find(f, name, &idx) == SEG_OK) {
-        frame_set_error(f, "column '%s' already exists (column %zu)", name, idx);
+        frame_set_error(f, "column '%s' already exists (column %zu)", q, idx);
         return SEG_EEXISTS;
     }
     if (f->n_cols == f->cap) {
         size_t cap = f->cap ? f->cap * 2 : 8;
         seg__column *c = seg__realloc_array(&f->alloc, f->cols, cap, sizeof *c);
         if (!c) {
-            frame_set_error(f, "column '%s': out of memory", name);
+            frame_set_error(f, "column '%s': out of memory", q);
             return SEG_ENOMEM;
         }
         f->cols = c;
@@ -116,7 +118,7 @@ static int32_t frame_add(seg_frame *f, const char *name, int32_t type, const voi
     }
     char *copy = seg__strdup(&f->alloc, name);
     if (!copy) {
-        frame_set_error(f, "column '%s': out of memory", name);
+        frame_set_error(f, "column '%s': out of memory", q);
         return SEG_ENOMEM;
     }
     seg__column *c = &f->cols[f->n_cols++];

@@ -157,22 +157,33 @@ SEG_API int32_t seg_kmeans_set_param(seg_kmeans *km, int32_t param, double value
         return SEG_EINVAL;
     km->err[0] = '\0';
     int ok;
+    const char *what; /* the parameter and its range, for the message */
     switch (param) {
-    case SEG_KM_K: ok = whole(value, 1, 1024); break;
-    case SEG_KM_N_INIT: ok = whole(value, 1, 1000); break;
-    case SEG_KM_MAX_ITER: ok = whole(value, 1, 100000); break;
-    case SEG_KM_TOL: ok = value >= 0 && isfinite(value); break;
-    case SEG_KM_SEED: ok = whole(value, 0, 9007199254740992.0); break;
-    case SEG_KM_THREADS: ok = whole(value, 1, 256); break;
-    case SEG_KM_ALGORITHM: ok = value == SEG_KM_LLOYD || value == SEG_KM_HAMERLY; break;
-    case SEG_KM_ORDER_BY: ok = whole(value, -1, SEG__KM_MAX_FEATURES - 1); break;
-    case SEG_KM_ORDER_ASC: ok = value == 0 || value == 1; break;
+    case SEG_KM_K: ok = whole(value, 1, 1024), what = "k: a whole number 1..1024"; break;
+    case SEG_KM_N_INIT: ok = whole(value, 1, 1000), what = "n_init: a whole number 1..1000"; break;
+    case SEG_KM_MAX_ITER:
+        ok = whole(value, 1, 100000), what = "max_iter: a whole number 1..100000";
+        break;
+    case SEG_KM_TOL: ok = value >= 0 && isfinite(value), what = "tol: finite and >= 0"; break;
+    case SEG_KM_SEED:
+        ok = whole(value, 0, 9007199254740992.0), what = "seed: a whole number 0..2^53";
+        break;
+    case SEG_KM_THREADS: ok = whole(value, 1, 256), what = "threads: a whole number 1..256"; break;
+    case SEG_KM_ALGORITHM:
+        ok = value == SEG_KM_LLOYD || value == SEG_KM_HAMERLY;
+        what = "algorithm: SEG_KM_LLOYD or SEG_KM_HAMERLY";
+        break;
+    case SEG_KM_ORDER_BY:
+        ok = whole(value, -1, SEG__KM_MAX_FEATURES - 1);
+        what = "order_by: -1 (by size) or a feature index";
+        break;
+    case SEG_KM_ORDER_ASC: ok = value == 0 || value == 1, what = "order_asc: 0 or 1"; break;
     default:
         km_err(km, "unknown parameter %d", (int)param);
         return SEG_EINVAL;
     }
     if (!ok) {
-        km_err(km, "value %g is out of range for parameter %d", value, (int)param);
+        km_err(km, "value %g is out of range for %s", value, what);
         return SEG_ERANGE;
     }
     seg__kmeans_unfit(km);
@@ -1100,6 +1111,7 @@ SEG_API int32_t seg_kmeans_fit(seg_kmeans *km, const seg_frame *frame, int32_t *
     if (!km)
         return SEG_EINVAL;
     km->err[0] = '\0';
+    seg__kmeans_unfit(km); /* kmeans.h: any failure leaves the model unfitted */
     if (!frame) {
         km_err(km, "frame is NULL");
         return SEG_EINVAL;
@@ -1108,6 +1120,5 @@ SEG_API int32_t seg_kmeans_fit(seg_kmeans *km, const seg_frame *frame, int32_t *
         km_err(km, "the model has no features (seg_kmeans_add_feature)");
         return SEG_EINVAL;
     }
-    seg__kmeans_unfit(km);
     return seg__kmeans_fit(km, frame, out_labels);
 }

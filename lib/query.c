@@ -212,11 +212,9 @@ SEG_API int32_t seg_query_compile(seg_query **out, const char *text, size_t len,
         return SEG_ESTATE;
     }
     seg__alloc a;
-    int32_t rc = seg__alloc_init(&a, alloc);
-    if (rc != SEG_OK) {
-        seg__errf(err_buf, err_cap, "bad allocator");
+    int32_t rc = seg__alloc_init(&a, alloc, err_buf, err_cap);
+    if (rc != SEG_OK)
         return rc;
-    }
     seg_query *q = seg__malloc(&a, sizeof *q);
     if (!q) {
         seg__errf(err_buf, err_cap, "out of memory");

@@ -80,7 +80,7 @@ SEG_API int32_t seg_rfm_new(seg_rfm **out, const seg_allocator *alloc)
     seg__alloc a;
     if (!out)
         return SEG_EINVAL;
-    int32_t rc = seg__alloc_init(&a, alloc);
+    int32_t rc = seg__alloc_init(&a, alloc, NULL, 0);
     if (rc != SEG_OK)
         return rc;
     seg_rfm *m = seg__malloc(&a, sizeof *m);

@@ -51,7 +51,7 @@ SEG_API int32_t seg_rfm_scheme_new(seg_rfm_scheme **out, int32_t levels, const c
         return SEG_EINVAL;
     if (levels < 2 || levels > 10)
         return SEG_ERANGE;
-    int32_t rc = seg__alloc_init(&a, alloc);
+    int32_t rc = seg__alloc_init(&a, alloc, NULL, 0);
     if (rc != SEG_OK)
         return rc;
     seg_rfm_scheme *s = seg__malloc(&a, sizeof *s);
@@ -96,24 +96,26 @@ SEG_API int32_t seg_rfm_scheme_add(seg_rfm_scheme *scheme, const char *id, const
         scheme_error(scheme, "segment %zu: %s", scheme->n, why);
         return SEG_EINVAL;
     }
+    char brief[SEG__BRIEF];
+    const char *q = seg__brief(id, brief);
     const int32_t lo[3] = {r_lo, f_lo, m_lo}, hi[3] = {r_hi, f_hi, m_hi};
     for (int d = 0; d < 3; d++) {
         if (lo[d] < 1 || hi[d] > scheme->levels || lo[d] > hi[d]) {
-            scheme_error(scheme, "segment '%s': %s bounds %d..%d outside 1..%d or reversed", id,
+            scheme_error(scheme, "segment '%s': %s bounds %d..%d outside 1..%d or reversed", q,
                          dim_name[d], (int)lo[d], (int)hi[d], (int)scheme->levels);
             return SEG_ERANGE;
         }
     }
     int32_t existing;
     if (seg_rfm_scheme_find(scheme, id, &existing) == SEG_OK) {
-        scheme_error(scheme, "segment '%s' already exists (id %d)", id, (int)existing);
+        scheme_error(scheme, "segment '%s' already exists (id %d)", q, (int)existing);
         return SEG_EEXISTS;
     }
     if (scheme->n == scheme->cap) {
         size_t cap = scheme->cap ? scheme->cap * 2 : 16;
         seg__box *b = seg__realloc_array(&scheme->alloc, scheme->boxes, cap, sizeof *b);
         if (!b) {
-            scheme_error(scheme, "segment '%s': out of memory", id);
+            scheme_error(scheme, "segment '%s': out of memory", q);
             return SEG_ENOMEM;
         }
         scheme->boxes = b;
@@ -125,7 +127,7 @@ SEG_API int32_t seg_rfm_scheme_add(seg_rfm_scheme *scheme, const char *id, const
     if (!b->id || !b->name) {
         seg__free(&scheme->alloc, b->id);
         seg__free(&scheme->alloc, b->name);
-        scheme_error(scheme, "segment '%s': out of memory", id);
+        scheme_error(scheme, "segment '%s': out of memory", q);
         return SEG_ENOMEM;
     }
     memcpy(b->lo, lo, sizeof lo);

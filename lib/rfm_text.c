@@ -347,11 +347,9 @@ SEG_API int32_t seg_rfm_load(seg_rfm **out, const char *text, size_t len, const 
         return SEG_EINVAL;
     }
     seg__alloc a;
-    int32_t rc = seg__alloc_init(&a, alloc);
-    if (rc != SEG_OK) {
-        seg__errf(err_buf, err_cap, "allocator: %s", seg_status_str(rc));
+    int32_t rc = seg__alloc_init(&a, alloc, err_buf, err_cap);
+    if (rc != SEG_OK)
         return rc;
-    }
     seg_rfm tmp;
     seg__rfm_defaults(&tmp, &a);
     parser ps = {text, len, 0, 0, 0, err_buf, err_cap};

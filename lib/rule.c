@@ -1066,7 +1066,7 @@ SEG_API int32_t seg_rule_compile(seg_rule **out, const char *text, size_t len,
         return SEG_EINVAL;
     }
     seg__alloc a;
-    int32_t rc = seg__alloc_init(&a, alloc);
+    int32_t rc = seg__alloc_init(&a, alloc, err_buf, err_cap);
     if (rc != SEG_OK)
         return rc;
     return seg__rule_compile_at(out, text, len, schema, source ? source : "rule", 1, 1, &a,

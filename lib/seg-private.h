@@ -21,8 +21,9 @@ typedef struct seg__alloc {
 } seg__alloc;
 
 /* Validates and copies `user` (NULL selects libc). Returns SEG_OK,
- * SEG_EINVAL (a NULL hook) or SEG_EVERSION (unknown struct size). */
-int32_t seg__alloc_init(seg__alloc *a, const seg_allocator *user);
+ * SEG_EINVAL (a NULL hook) or SEG_EVERSION (unknown struct size), and then
+ * writes "allocator: <why>" to err (which may be NULL). */
+int32_t seg__alloc_init(seg__alloc *a, const seg_allocator *user, char *err, size_t cap);
 
 void *seg__malloc(const seg__alloc *a, size_t size);
 /* Returns NULL on overflow of n * size or on allocation failure. */
@@ -60,6 +61,13 @@ char *seg__strdup(const seg__alloc *a, const char *s);
 /* Length of the longest prefix of s[0..len) of at most max bytes that
  * does not end inside a UTF-8 sequence. */
 size_t seg__utf8_prefix(const char *s, size_t len, size_t max);
+
+/* A name as quoted in messages: itself when shorter than SEG__BRIEF bytes,
+ * else its first ~60 bytes (whole UTF-8 characters) and "...", in `buf`.
+ * Keeps a 255-byte name from pushing the problem out of a 256-byte
+ * message. */
+#define SEG__BRIEF 72
+const char *seg__brief(const char *name, char buf[SEG__BRIEF]);
 
 /* printf into a caller buffer (NULL or cap 0: nothing). Always terminates. */
 #if defined(__GNUC__)

@@ -103,7 +103,7 @@ SEG_API int32_t seg_tagreg_new(seg_tagreg **out, const seg_allocator *alloc)
     if (!out)
         return SEG_EINVAL;
     seg__alloc a;
-    int32_t rc = seg__alloc_init(&a, alloc);
+    int32_t rc = seg__alloc_init(&a, alloc, NULL, 0);
     if (rc != SEG_OK)
         return rc;
     seg_tagreg *reg = seg__malloc(&a, sizeof *reg);
@@ -778,7 +778,10 @@ SEG_API int32_t seg_tagreg_set_code(seg_tagreg *reg, int32_t id, int32_t field, 
         set_err(reg, "unknown field %d", (int)field);
         return SEG_EINVAL;
     }
-    set_err(reg, "value %d is not valid for this field", (int)value);
+    set_err(reg, "tag %d: value %d is not valid for %s", (int)id, (int)value,
+            field == SEG_TAG_KIND     ? "kind (SEG_TAG_FACT, SEG_TAG_RULE or SEG_TAG_MODEL)"
+            : field == SEG_TAG_SOURCE ? "source (SEG_TAG_MANUAL or SEG_TAG_DERIVED)"
+                                      : "status (SEG_TAG_DRAFT .. SEG_TAG_DISABLED)");
     return SEG_EINVAL;
 }
 

@@ -173,7 +173,7 @@ SEG_API int32_t seg_tagset_new(seg_tagset **out, const seg_tagreg *reg, size_t n
     if (n_rows > ((size_t)1 << 40))
         return SEG_ERANGE;
     seg__alloc a;
-    int32_t rc = seg__alloc_init(&a, alloc);
+    int32_t rc = seg__alloc_init(&a, alloc, NULL, 0);
     if (rc != SEG_OK)
         return rc;
     seg_tagset *s = seg__malloc(&a, sizeof *s);

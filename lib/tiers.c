@@ -16,7 +16,7 @@ typedef struct seg__tier {
 
 struct seg_tiers {
     seg__alloc alloc;
-    const seg_frame *schema; /* only while building; never dereferenced after */
+    seg_frame *schema; /* a reference: seg_tiers_add compiles against its names and types */
     int32_t is_group;
     seg__tier *t;
     size_t n, cap;
@@ -48,7 +48,10 @@ static int32_t tiers_create(seg_tiers **out, const seg_frame *schema, int32_t is
         return SEG_ENOMEM;
     memset(s, 0, sizeof *s);
     s->alloc = *a;
-    s->schema = schema;
+    /* The reference count is the frame's only mutable part; holding one
+     * lets the caller free the frame first (doc/ownership.md, rule 4). */
+    s->schema = (seg_frame *)schema;
+    seg__frame_ref(s->schema);
     s->is_group = is_group;
     *out = s;
     return SEG_OK;
@@ -60,7 +63,7 @@ SEG_API int32_t seg_tiers_new(seg_tiers **out, const seg_frame *schema, int32_t 
     if (!out || !schema || (is_group != 0 && is_group != 1))
         return SEG_EINVAL;
     seg__alloc a;
-    int32_t rc = seg__alloc_init(&a, alloc);
+    int32_t rc = seg__alloc_init(&a, alloc, NULL, 0);
     if (rc != SEG_OK)
         return rc;
     return tiers_create(out, schema, is_group, &a);
@@ -84,6 +87,7 @@ SEG_API void seg_tiers_free(seg_tiers *tiers)
     for (size_t i = 0; i < tiers->n; i++)
         tier_release(&a, &tiers->t[i]);
     seg__free(&a, tiers->t);
+    seg_frame_free(tiers->schema);
     seg__free(&a, tiers);
 }
 
@@ -106,7 +110,8 @@ static int32_t add_tier(seg_tiers *s, const char *id, const char *name, const ch
 {
     for (size_t i = 0; i < s->n; i++) {
         if (strcmp(s->t[i].id, id) == 0) {
-            seg__errf(err, cap, "'%s' already exists (tier %zu)", id, i);
+            char brief[SEG__BRIEF];
+            seg__errf(err, cap, "'%s' already exists (tier %zu)", seg__brief(id, brief), i);
             return SEG_EEXISTS;
         }
     }
@@ -169,7 +174,8 @@ SEG_API int32_t seg_tiers_add(seg_tiers *tiers, const char *id, const char *name
         return SEG_EINVAL;
     }
     char src[300];
-    snprintf(src, sizeof src, "tier '%s'", id);
+    char brief[SEG__BRIEF];
+    snprintf(src, sizeof src, "tier '%s'", seg__brief(id, brief));
     int32_t rc = add_tier(tiers, id, name, when, when ? strlen(when) : 0, 1, 1, keep,
                           keep ? strlen(keep) : 0, 1, 1, src, tiers->err, sizeof tiers->err);
     if (rc == SEG_OK)
@@ -192,7 +198,7 @@ SEG_API int32_t seg_tiers_load(seg_tiers **out, const char *text, size_t len,
     if (!source)
         source = "tiers";
     seg__alloc a;
-    int32_t rc = seg__alloc_init(&a, alloc);
+    int32_t rc = seg__alloc_init(&a, alloc, err_buf, err_cap);
     if (rc != SEG_OK)
         return rc;
     seg_tiers *s;
@@ -302,7 +308,6 @@ SEG_API int32_t seg_tiers_load(seg_tiers **out, const char *text, size_t len,
         rc = SEG_EPARSE;
         goto fail;
     }
-    s->schema = NULL;
     *out = s;
     return SEG_OK;
 fail:
@@ -519,8 +524,8 @@ SEG_API int32_t seg_tiers_apply(const seg_tiers *tiers, const seg_frame *frame,
             bad |= (uint32_t)prev[i] + 1u > (uint32_t)nt;
         for (size_t i = 0; bad && i < n; i++) {
             if (prev[i] < -1 || prev[i] >= (int32_t)nt) {
-                seg__errf(err_buf, err_cap, "prev[%zu] = %d outside -1..%zu", i, (int)prev[i],
-                          nt - 1);
+                seg__errf(err_buf, err_cap, "prev[%zu] = %d outside -1..%lld (%zu tiers)", i,
+                          (int)prev[i], (long long)nt - 1, nt);
                 return SEG_EDATA;
             }
         }
@@ -554,7 +559,8 @@ SEG_API int32_t seg_tiers_gaps(const seg_tiers *tiers, const seg_frame *frame,
     size_t n = seg_frame_n_rows(frame), nt = tiers->n;
     for (size_t i = 0; i < n; i++) {
         if (tier[i] < -1 || tier[i] >= (int32_t)nt) {
-            seg__errf(err_buf, err_cap, "tier[%zu] = %d outside -1..%zu", i, (int)tier[i], nt - 1);
+            seg__errf(err_buf, err_cap, "tier[%zu] = %d outside -1..%lld (%zu tiers)", i,
+                      (int)tier[i], (long long)nt - 1, nt);
             return SEG_EDATA;
         }
     }

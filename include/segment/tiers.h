@@ -55,7 +55,9 @@ typedef struct seg_tiers seg_tiers;
  * @param[out] out     Receives the set; untouched on failure.
  * @param text         The text (UTF-8; need not be NUL-terminated).
  * @param len          Its length in bytes.
- * @param schema       Frame whose columns the rules use (no reference kept).
+ * @param schema       Frame whose columns the rules use. The set keeps a
+ *                     reference (for seg_tiers_add(), which reads only column
+ *                     names and types), so the frame may be freed first.
  * @param source       Name for messages (e.g. "tiers.txt"), or NULL for "tiers".
  * @param alloc        Memory hooks, or NULL.
  * @param[out] err_buf Receives "source:line:col: message" on failure, or NULL.
@@ -74,7 +76,9 @@ SEG_API int32_t seg_tiers_load(seg_tiers **out, const char *text, size_t len,
 /**
  * @brief Creates an empty tier set to build with seg_tiers_add().
  * @param[out] out Receives the set.
- * @param schema   Frame whose columns the rules will use (no reference kept).
+ * @param schema   Frame whose columns the rules will use. The set keeps a
+ *                 reference (seg_tiers_add() reads its column names and
+ *                 types), so the frame may be freed first.
  * @param is_group 1 for a groups set (saved with the keyword `group`), else 0.
  * @param alloc    Memory hooks, or NULL.
  * @retval SEG_OK       Created.

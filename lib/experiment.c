@@ -894,11 +894,12 @@ SEG_API int32_t seg_ab_mde(double base_rate, int64_t n, double alpha, double pow
 {
     if (!out_mde)
         return SEG_EINVAL;
-    if (!in_unit(base_rate) || n < 2 || !in_unit(alpha) || !in_unit(power))
+    if (!in_unit(base_rate) || n < 2 || !in_unit(alpha) || !(power >= 0.5 && power < 1))
         return SEG_ERANGE;
     double za = -norm_ppf_lower(0.5 * alpha), zb = norm_ppf(power);
     double target = (double)n;
-    /* needed() falls as the lift grows; the largest lift takes p2 to 1. */
+    /* needed() falls as the lift grows (with zb >= 0: the bracket grows
+     * slower than the lift); the largest lift takes p2 to 1. */
     double lo = 0, hi = 1 - base_rate;
     if (!(needed(base_rate, hi, za, zb) <= target)) {
         *out_mde = NAN;

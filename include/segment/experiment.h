@@ -216,11 +216,13 @@ SEG_API int32_t seg_ab_sample_size(double base_rate, double mde, double alpha, d
 /**
  * @brief Smallest absolute lift detectable with `n` customers per arm.
  * Solves seg_ab_sample_size() for the lift (a positive one), by bisection
- * to 1e-12.
+ * to 1e-12. The power must be at least 0.5: below it the sample size is
+ * not monotone in the lift, so "the smallest detectable lift" has no
+ * single answer.
  * @param base_rate   Control conversion rate, in (0, 1).
  * @param n           Customers per arm, >= 2.
  * @param alpha       Significance level, in (0, 1).
- * @param power       Power, in (0, 1).
+ * @param power       Power, in [0.5, 1).
  * @param[out] out_mde Receives the lift; NaN when even base_rate -> 1 is not detectable.
  * @retval SEG_OK     Computed.
  * @retval SEG_EINVAL NULL `out_mde`.

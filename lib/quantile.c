@@ -215,7 +215,8 @@ int32_t seg__order_stats(const seg__alloc *a, const double *x, size_t n, const s
     if (m == 0)
         return SEG_OK;
     /* Integer values over a small range (days, counts) are the common
-     * case for recency and frequency: one counting pass answers exactly. */
+     * case for recency and frequency: one counting pass answers exactly
+     * (from 4097 values on; fewer are selected below). */
     double lo = x[0], hi = x[0];
     int integral = 1;
     for (size_t b = 0; b < n && integral; b += 4096) { /* stop at the first fraction */
@@ -231,10 +232,12 @@ int32_t seg__order_stats(const seg__alloc *a, const double *x, size_t n, const s
             integral &= v == (double)(int32_t)c;
         }
     }
-    if (integral && hi - lo < (double)COUNT_RANGE && n <= UINT32_MAX)
+    if (integral && hi - lo < (double)COUNT_RANGE && n > 4096 && n <= UINT32_MAX)
         return count_stats(a, x, n, lo, (size_t)(hi - lo) + 1, pos, m, out);
-    if (n > UINT32_MAX || m > 64) {
-        /* Counts would overflow the histogram: copy and select instead. */
+    if (n > UINT32_MAX || m > 64 || n <= 4096) {
+        /* Counts would overflow the histogram, or a few thousand values
+         * are selected faster than a 320 KB histogram is cleared: copy and
+         * select instead. */
         double *copy = seg__malloc_array(a, n, sizeof *copy);
         if (!copy)
             return SEG_ENOMEM;

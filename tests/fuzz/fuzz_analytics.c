@@ -707,7 +707,8 @@ static void op_kmeans(fz_reader *r)
          * rounded): an inertia of ~(ulp of x)^2 per row against predicted
          * distances of 0, negligible next to the magnitudes. */
         CHECK(recomp ? near(inertia, dsum, 1e-9 * (dsum + mag) + 1e-300)
-                     : near(inertia, dsum, 1e-6 * big + 1e-12 * mag) || big < 1e-20,
+                     : near(inertia, dsum, 1e-6 * big + (isnan(mag) ? INFINITY : 1e-12 * mag)) ||
+                           big < 1e-20,
               "inertia %.17g, predicted %.17g", inertia, dsum);
     /* Recomputed in transformed space: the harness's transforms applied to
      * the data and to the centroids. */

@@ -592,10 +592,13 @@ static void op_kmeans(fz_reader *r)
             t[c] = xf_fit(xf[c], x + c * n, m, tmp);
             ovf |= !isfinite(t[c].shift) || !isfinite(t[c].scale);
             /* raw values above 1e150: the library's intermediate squares
-             * (variance, x - shift) may overflow even if z is moderate */
+             * (variance, x - shift) may overflow even if z is moderate;
+             * below 1e-150 they underflow, and the library's deviation
+             * (scaled by the largest one) can give a subnormal z-score
+             * scale where the plain formula here gives 0 */
             for (size_t i = 0; i < m && !ovf; i++) {
-                double z = xf_apply(&t[c], x[c * n + i]);
-                ovf |= !(fabs(z) <= 1e150) || !(fabs(x[c * n + i]) <= 1e150);
+                double z = xf_apply(&t[c], x[c * n + i]), v = fabs(x[c * n + i]);
+                ovf |= !(fabs(z) <= 1e150) || !(v <= 1e150) || (v > 0 && v < 1e-150);
             }
         }
         free(tmp);

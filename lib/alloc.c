@@ -127,18 +127,37 @@ void seg__verrf(char *buf, size_t cap, const char *fmt, va_list ap)
     if (!buf || cap == 0)
         return;
     int n = vsnprintf(buf, cap, fmt, ap);
-    if (n < 0 || (size_t)n < cap)
+    if (n < 0) {
+        buf[0] = '\0';
         return;
-    /* Truncated: drop a last character that lost some of its bytes. */
-    size_t len = cap - 1, start = len;
-    while (start > 0 && ((unsigned char)buf[start - 1] & 0xc0) == 0x80)
-        start--;
-    if (start == 0)
-        return;
-    unsigned char lead = (unsigned char)buf[start - 1];
-    size_t need = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 1;
-    if (len - (start - 1) < need)
-        buf[start - 1] = '\0';
+    }
+    size_t len = (size_t)n < cap ? (size_t)n : cap - 1;
+    if ((size_t)n >= cap) {
+        /* Truncated: drop a last character that lost some of its bytes. */
+        size_t start = len;
+        while (start > 0 && ((unsigned char)buf[start - 1] & 0xc0) == 0x80)
+            start--;
+        if (start > 0) {
+            unsigned char lead = (unsigned char)buf[start - 1];
+            size_t need = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 1;
+            if (len - (start - 1) < need) {
+                len = start - 1;
+                buf[len] = '\0';
+            }
+        }
+    }
+    /* Messages quote the caller's text (names, rule tokens, file lines):
+     * a control byte or malformed UTF-8 there becomes '?', so a message is
+     * always one line of valid UTF-8, safe to log or hand to a binding. */
+    unsigned char *s = (unsigned char *)buf;
+    for (size_t i = 0; i < len;) {
+        size_t k = seg__utf8_len(s + i, len - i);
+        if (k == 0 || s[i] < 0x20 || s[i] == 0x7f) {
+            s[i] = '?';
+            k = 1;
+        }
+        i += k;
+    }
 }
 
 const char *seg__brief(const char *name, char buf[SEG__BRIEF])

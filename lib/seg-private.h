@@ -69,7 +69,9 @@ size_t seg__utf8_prefix(const char *s, size_t len, size_t max);
 #define SEG__BRIEF 72
 const char *seg__brief(const char *name, char buf[SEG__BRIEF]);
 
-/* printf into a caller buffer (NULL or cap 0: nothing). Always terminates. */
+/* printf into a caller buffer (NULL or cap 0: nothing). Always terminates;
+ * a truncated message does not end inside a UTF-8 character; control bytes
+ * and malformed UTF-8 (from quoted caller text) are replaced by '?'. */
 #if defined(__GNUC__)
 __attribute__((format(printf, 3, 4)))
 #endif

@@ -17,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "test-utf8.h"
+
 /* Runs a suite with TAP output on stdout (meson's protocol: 'tap');
  * returns EXIT_SUCCESS when every case passed. */
 static inline int seg_test_run(Suite *s)

@@ -12,6 +12,8 @@
 
 #include <segment/segment.h>
 
+#include "../common/test-utf8.h"
+
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -334,10 +336,16 @@ FZ_UNUSED static void fz_print_escaped(FILE *f, const char *s, size_t n)
     }
 }
 
-/* An error message must be NUL-terminated inside the buffer. */
+/* An error message must be NUL-terminated inside the buffer and be one
+ * line of valid UTF-8 (caller bytes that are not are quoted as '?'). */
 FZ_UNUSED static void fz_check_msg(const char *buf, size_t cap, const char *what)
 {
-    CHECK(cap == 0 || memchr(buf, '\0', cap) != NULL, "%s: message not NUL-terminated", what);
+    if (cap == 0)
+        return;
+    CHECK(memchr(buf, '\0', cap) != NULL, "%s: message not NUL-terminated", what);
+    size_t bad = seg_test_msg_bad_at(buf);
+    CHECK(bad == 0, "%s: byte %zu of the message is a control byte or malformed UTF-8: '%s'",
+          what, bad - 1, buf);
 }
 
 #endif /* SEGMENT_FUZZ_COMMON_H */

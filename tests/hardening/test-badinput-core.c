@@ -207,6 +207,10 @@ static const char *expect(const bad *c, int32_t rc, const char *msg)
     }
     if (msg && (!in_err || g_cap == ERR_CAP))
         CHECK(*msg != '\0', "failed without a message");
+    if (msg && (!in_err || g_cap > 0)) {
+        size_t at = seg_test_msg_bad_at(msg);
+        CHECK(at == 0, "message byte %zu is a control byte or bad UTF-8", at - 1);
+    }
     if (c->word) {
         CHECK(msg != NULL, "no message channel (test bug)");
         CHECK(seg_test_has_word(msg, c->word), "message \"%.100s\" lacks \"%s\"", msg, c->word);

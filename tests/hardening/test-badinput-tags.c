@@ -1831,6 +1831,8 @@ static void run_case(const bcase *c)
         fflush(stdout);
         if (msg) {
             CHECK(*msg, "empty message");
+            size_t at = seg_test_msg_bad_at(msg);
+            CHECK(at == 0, "message byte %zu is a control byte or bad UTF-8", at - 1);
             for (int k = 0; k < 3 && c->msg[k]; k++)
                 check_words(msg, c->msg[k]);
         }

@@ -248,6 +248,64 @@ END_TEST
  * Version
  * ====================================================================== */
 
+/* Messages quote caller text (names, tokens, file lines). doc/errors.md
+ * promises one line of valid UTF-8: control bytes and malformed UTF-8 in
+ * that text come out as '?', and a message cut by err_cap does not end
+ * inside a character. */
+static void assert_clean(const char *what, const char *err, const char *want)
+{
+    size_t bad = seg_test_msg_bad_at(err);
+    ck_assert_msg(bad == 0, "%s: byte %zu of \"%s\" is a control byte or bad UTF-8", what,
+                  bad - 1, err);
+    ck_assert_msg(strstr(err, want) != NULL, "%s: \"%s\" lacks \"%s\"", what, err, want);
+}
+
+START_TEST(messages_quote_bad_bytes)
+{
+    static const double amount[2] = {1, 2};
+    static const int32_t labels[2] = {0, 1};
+    char err[256];
+    seg_frame *f = NULL;
+    ck_assert_int_eq(seg_frame_new(&f, 2, NULL), SEG_OK);
+    ck_assert_int_eq(seg_frame_add_double(f, "amount", amount, NULL), SEG_OK);
+
+    /* A column name the caller passes through: newline and a stray 0xff. */
+    seg_profile *p = NULL;
+    const char *cols[] = {"no\nsuch\xff"};
+    ck_assert_int_eq(seg_profile_compute(&p, f, labels, NULL, cols, 1, 0, NULL, err, sizeof err),
+                     SEG_ENOTFOUND);
+    assert_clean("profile", err, "'no?such?'");
+
+    /* A rule token: a control byte, then a lone byte of a 3-byte character. */
+    static const char *const rules[] = {"amount > 1 and \x01", "amount > 1 and \xe6"};
+    for (size_t i = 0; i < 2; i++) {
+        seg_rule *r = NULL;
+        ck_assert_int_eq(seg_rule_compile(&r, rules[i], strlen(rules[i]), f, "s", NULL, err,
+                                          sizeof err),
+                         SEG_EPARSE);
+        assert_clean("rule", err, "s:1:16: unexpected character: '?'");
+    }
+
+    /* A model file key: BEL and a truncated 2-byte character. */
+    seg_rfm *m = NULL;
+    const char *model = "libsegment-rfm 1\n\a\xc3 1\n";
+    ck_assert_int_eq(seg_rfm_load(&m, model, strlen(model), NULL, err, sizeof err), SEG_EPARSE);
+    assert_clean("rfm load", err, "2:1: unknown key '?" "?'" /* no trigraph */);
+
+    /* err_cap cuts inside a 3-byte character: the character goes whole. */
+    const char *cn[] = {"月日均资产x"};
+    const char *head = "columns[0]: no column '";
+    size_t cap = strlen(head) + 3; /* room for two of the three bytes of 月 */
+    memset(err, 'Z', sizeof err);
+    ck_assert_int_eq(seg_profile_compute(&p, f, labels, NULL, cn, 1, 0, NULL, err, cap),
+                     SEG_ENOTFOUND);
+    ck_assert_str_eq(err, head);
+    ck_assert_int_eq(err[cap], 'Z');
+    ck_assert_ptr_null(p);
+    seg_frame_free(f);
+}
+END_TEST
+
 START_TEST(version_macros_consistent)
 {
     char buf[64];
@@ -1286,6 +1344,7 @@ static Suite *common_suite(void)
     tcase_add_test(tc, status_values_are_stable);
     tcase_add_test(tc, status_str_known_codes);
     tcase_add_test(tc, status_str_unknown_codes);
+    tcase_add_test(tc, messages_quote_bad_bytes);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("version");

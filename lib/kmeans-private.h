@@ -34,6 +34,9 @@ struct seg_kmeans {
 };
 
 uint64_t seg__splitmix64(uint64_t *state);
+/* seg_kmeans_new() with an allocator already checked (the loader checks
+ * it itself, to report a bad one in its err_buf). */
+int32_t seg__kmeans_create(seg_kmeans **out, const seg__alloc *a);
 void seg__kmeans_unfit(seg_kmeans *km);
 int32_t seg__kmeans_fit(seg_kmeans *km, const seg_frame *frame, int32_t *out_labels);
 int32_t seg__kmeans_bind(const seg_kmeans *km, const seg_frame *frame, const seg__column **cols,

@@ -39,11 +39,16 @@ SEG_API int32_t seg_kmeans_new(seg_kmeans **out, const seg_allocator *alloc)
     int32_t rc = seg__alloc_init(&a, alloc, NULL, 0);
     if (rc != SEG_OK)
         return rc;
-    seg_kmeans *km = seg__malloc(&a, sizeof *km);
+    return seg__kmeans_create(out, &a);
+}
+
+int32_t seg__kmeans_create(seg_kmeans **out, const seg__alloc *a)
+{
+    seg_kmeans *km = seg__malloc(a, sizeof *km);
     if (!km)
         return SEG_ENOMEM;
     memset(km, 0, sizeof *km);
-    km->alloc = a;
+    km->alloc = *a;
     km->k = 8;
     km->n_init = 1;
     km->max_iter = 300;
@@ -630,6 +635,31 @@ static int32_t seed_centers(const fitdata *d, uint64_t *rng, double *centers, co
     return SEG_OK;
 }
 
+/* The row farthest from the centre of its cluster (`centers`, labelled by
+ * `labels`), among clusters of two or more rows (`sizes`); the first such
+ * row on ties. d->n when no cluster has two rows. */
+static size_t farthest_row(const fitdata *d, const double *centers, const int32_t *labels,
+                           const int64_t *sizes)
+{
+    size_t nf = d->nf, row = d->n;
+    double far = -1;
+    for (size_t i = 0; i < d->n; i++) {
+        size_t a = (size_t)labels[i];
+        if (sizes[a] <= 1)
+            continue;
+        double s = 0;
+        for (size_t f = 0; f < nf; f++) {
+            double t = d->x[f][i] - centers[a * nf + f];
+            s += t * t;
+        }
+        if (s > far) {
+            far = s;
+            row = i;
+        }
+    }
+    return row;
+}
+
 /* Gives every empty cluster the row farthest from its centre. */
 static void fix_empty(const fitdata *d, double *centers, const double *old, int64_t *cnt,
                       double *sum, const int32_t *labels)
@@ -638,23 +668,8 @@ static void fix_empty(const fitdata *d, double *centers, const double *old, int6
     for (size_t j = 0; j < d->k; j++) {
         if (cnt[j] > 0)
             continue;
-        double far = -1;
-        size_t row = 0;
-        for (size_t i = 0; i < d->n; i++) {
-            size_t a = (size_t)labels[i];
-            if (cnt[a] <= 1)
-                continue;
-            double s = 0;
-            for (size_t f = 0; f < nf; f++) {
-                double t = d->x[f][i] - old[a * nf + f];
-                s += t * t;
-            }
-            if (s > far) {
-                far = s;
-                row = i;
-            }
-        }
-        if (far < 0)
+        size_t row = farthest_row(d, old, labels, cnt);
+        if (row == d->n)
             continue; /* fewer distinct rows than clusters: leave it */
         size_t a = (size_t)labels[row];
         cnt[a]--;
@@ -684,23 +699,8 @@ static int refill_empty(const fitdata *d, double *centers, int32_t *labels, int6
     for (size_t j = 0; j < k; j++) {
         if (sizes[j] > 0)
             continue;
-        double far = -1;
-        size_t row = 0;
-        for (size_t i = 0; i < d->n; i++) {
-            size_t a = (size_t)labels[i];
-            if (sizes[a] <= 1)
-                continue;
-            double s2 = 0;
-            for (size_t f = 0; f < nf; f++) {
-                double t = d->x[f][i] - centers[a * nf + f];
-                s2 += t * t;
-            }
-            if (s2 > far) {
-                far = s2;
-                row = i;
-            }
-        }
-        if (far < 0)
+        size_t row = farthest_row(d, centers, labels, sizes);
+        if (row == d->n)
             break;
         sizes[labels[row]]--;
         sizes[j] = 1;

@@ -151,12 +151,12 @@ SEG_API int32_t seg_kmeans_load(seg_kmeans **out, const char *text, size_t len, 
         seg__errf(err_buf, err_cap, "%s is NULL", !out ? "out" : "text");
         return SEG_EINVAL;
     }
-    seg__alloc a; /* checked here for the message; the constructor copies it again */
+    seg__alloc a;
     int32_t rc = seg__alloc_init(&a, alloc, err_buf, err_cap);
     if (rc != SEG_OK)
         return rc;
     seg_kmeans *km;
-    rc = seg_kmeans_new(&km, alloc);
+    rc = seg__kmeans_create(&km, &a);
     if (rc != SEG_OK) {
         seg__errf(err_buf, err_cap, "out of memory");
         return rc;

@@ -71,6 +71,9 @@ void seg__tagreg_ref(seg_tagreg *reg);
 const char *seg__tagreg_rule_source(const seg_tagreg *reg, const seg__tag *t, char *buf,
                                     size_t cap);
 
+/* seg_tagreg_new() with an allocator already checked (the loader checks
+ * it itself, to report a bad one in its err_buf). */
+int32_t seg__tagreg_create(seg_tagreg **out, const seg__alloc *a);
 /* Builder steps shared by the API and the text loader; they write
  * reg->err on failure. */
 int32_t seg__tagreg_add(seg_tagreg *reg, int64_t id, const char *name, size_t len,

@@ -106,11 +106,16 @@ SEG_API int32_t seg_tagreg_new(seg_tagreg **out, const seg_allocator *alloc)
     int32_t rc = seg__alloc_init(&a, alloc, NULL, 0);
     if (rc != SEG_OK)
         return rc;
-    seg_tagreg *reg = seg__malloc(&a, sizeof *reg);
+    return seg__tagreg_create(out, &a);
+}
+
+int32_t seg__tagreg_create(seg_tagreg **out, const seg__alloc *a)
+{
+    seg_tagreg *reg = seg__malloc(a, sizeof *reg);
     if (!reg)
         return SEG_ENOMEM;
     memset(reg, 0, sizeof *reg);
-    reg->alloc = a;
+    reg->alloc = *a;
     atomic_init(&reg->refs, 1);
     reg->next_id = 1;
     *out = reg;
@@ -329,24 +334,33 @@ SEG_API int32_t seg_tagreg_add(seg_tagreg *reg, int32_t id, const char *name, in
     return seg__tagreg_add(reg, id, name, strlen(name), out_id);
 }
 
+/* Room for one more alias of t (both arrays grow together); -1 when out of
+ * memory, with t's aliases as they were. */
+static int aliases_reserve(seg_tagreg *reg, seg__tag *t)
+{
+    if (t->n_aliases < t->cap_aliases)
+        return 0;
+    size_t cap = t->cap_aliases ? t->cap_aliases * 2 : 4;
+    char **a = seg__realloc_array(&reg->alloc, t->aliases, cap, sizeof *a);
+    if (!a)
+        return -1;
+    t->aliases = a;
+    char **k = seg__realloc_array(&reg->alloc, t->alias_keys, cap, sizeof *k);
+    if (!k)
+        return -1;
+    t->alias_keys = k;
+    t->cap_aliases = cap;
+    return 0;
+}
+
 int32_t seg__tagreg_add_alias(seg_tagreg *reg, seg__tag *t, const char *alias, size_t len)
 {
     char key[SEG_TAG_NAME_MAX + 1];
     int32_t rc = make_key(reg, "alias", alias, len, key, t);
     if (rc != SEG_OK)
         return rc;
-    if (t->n_aliases == t->cap_aliases) {
-        size_t cap = t->cap_aliases ? t->cap_aliases * 2 : 4;
-        char **a = seg__realloc_array(&reg->alloc, t->aliases, cap, sizeof *a);
-        if (!a)
-            goto nomem;
-        t->aliases = a;
-        char **k = seg__realloc_array(&reg->alloc, t->alias_keys, cap, sizeof *k);
-        if (!k)
-            goto nomem;
-        t->alias_keys = k;
-        t->cap_aliases = cap;
-    }
+    if (aliases_reserve(reg, t) < 0)
+        goto nomem;
     char *copy = trimmed_copy(&reg->alloc, alias, len);
     char *kcopy = seg__strdup(&reg->alloc, key);
     if (!copy || !kcopy || names_reserve(reg) < 0) {
@@ -438,18 +452,8 @@ SEG_API int32_t seg_tagreg_rename(seg_tagreg *reg, int32_t id, const char *new_n
         nkey = seg__strdup(&reg->alloc, key);
         if (!nkey || names_reserve(reg) < 0)
             goto nomem;
-        if (t->n_aliases == t->cap_aliases) {
-            size_t cap = t->cap_aliases ? t->cap_aliases * 2 : 4;
-            char **al = seg__realloc_array(&reg->alloc, t->aliases, cap, sizeof *al);
-            if (!al)
-                goto nomem;
-            t->aliases = al;
-            char **k = seg__realloc_array(&reg->alloc, t->alias_keys, cap, sizeof *k);
-            if (!k)
-                goto nomem;
-            t->alias_keys = k;
-            t->cap_aliases = cap;
-        }
+        if (aliases_reserve(reg, t) < 0)
+            goto nomem;
         memmove(&t->aliases[1], &t->aliases[0], t->n_aliases * sizeof *t->aliases);
         memmove(&t->alias_keys[1], &t->alias_keys[0], t->n_aliases * sizeof *t->alias_keys);
         t->n_aliases++;

@@ -355,12 +355,12 @@ SEG_API int32_t seg_tagreg_load(seg_tagreg **out, const char *text, size_t len,
         seg__errf(err_buf, err_cap, "%s is NULL", !out ? "out" : "text");
         return SEG_EINVAL;
     }
-    seg__alloc a; /* checked here for the message; the constructor copies it again */
+    seg__alloc a;
     int32_t rc = seg__alloc_init(&a, alloc, err_buf, err_cap);
     if (rc != SEG_OK)
         return rc;
     seg_tagreg *reg;
-    rc = seg_tagreg_new(&reg, alloc);
+    rc = seg__tagreg_create(&reg, &a);
     if (rc != SEG_OK) {
         seg__errf(err_buf, err_cap, "out of memory");
         return rc;

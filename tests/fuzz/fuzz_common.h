@@ -348,4 +348,78 @@ FZ_UNUSED static void fz_check_msg(const char *buf, size_t cap, const char *what
           what, bad - 1, buf);
 }
 
+/* ------------------------------------------------------------------------
+ * Tag names: the normalisation rules of tags.h, written independently of
+ * the library (fuzz_tagreg, fuzz_query).
+ * ---------------------------------------------------------------------- */
+
+FZ_UNUSED static size_t fz_utf8_encode(uint32_t cp, char *out)
+{
+    if (cp < 0x80) {
+        out[0] = (char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        out[0] = (char)(0xC0 | (cp >> 6));
+        out[1] = (char)(0x80 | (cp & 0x3F));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        out[0] = (char)(0xE0 | (cp >> 12));
+        out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        out[2] = (char)(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    out[0] = (char)(0xF0 | (cp >> 18));
+    out[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+    out[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+    out[3] = (char)(0x80 | (cp & 0x3F));
+    return 4;
+}
+
+enum { FZ_NORM_OK = 0, FZ_NORM_INVALID = 1, FZ_NORM_UNSURE = 2 };
+
+/* The key of the name s[0..n) into out (capacity n + 1: normalising never
+ * lengthens a name).
+ * FZ_NORM_INVALID: invalid UTF-8, a C0 control other than tab, or empty
+ * after normalisation. FZ_NORM_UNSURE: what tags.h leaves open (a tab, DEL,
+ * a C1 control, more than SEG_TAG_NAME_MAX bytes); `out` still holds the
+ * key such a name would have if accepted. */
+FZ_UNUSED static int fz_tag_key(const char *s, size_t n, char *out, size_t *out_len)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = 0, o = 0;
+    int unsure = n > SEG_TAG_NAME_MAX, pending_space = 0;
+    while (i < n) {
+        uint32_t cp = 0;
+        size_t k = seg_test_utf8_decode(p + i, n - i, &cp);
+        if (k == 0)
+            return FZ_NORM_INVALID;
+        i += k;
+        if (cp < 0x20 && cp != '\t')
+            return FZ_NORM_INVALID;
+        if (cp == '\t' || cp == 0x7F || (cp >= 0x80 && cp <= 0x9F))
+            unsure = 1;
+        if (cp >= 0xFF01 && cp <= 0xFF5E)
+            cp -= 0xFEE0; /* full-width ASCII */
+        else if (cp == 0x3000 || cp == 0xA0)
+            cp = ' ';
+        if (cp >= 'A' && cp <= 'Z')
+            cp += 'a' - 'A';
+        if (cp == ' ' || cp == '\t') {
+            pending_space = o > 0;
+            continue;
+        }
+        if (pending_space)
+            out[o++] = ' ';
+        pending_space = 0;
+        o += fz_utf8_encode(cp, out + o);
+    }
+    out[o] = '\0';
+    *out_len = o;
+    if (o == 0)
+        return FZ_NORM_INVALID;
+    return unsure ? FZ_NORM_UNSURE : FZ_NORM_OK;
+}
+
 #endif /* SEGMENT_FUZZ_COMMON_H */

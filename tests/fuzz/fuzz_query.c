@@ -206,115 +206,6 @@ static size_t first_diff(const uint8_t *a, const uint8_t *b, size_t n)
 }
 
 /* ------------------------------------------------------------------------
- * Names: strict UTF-8 and the normalisation of tags.h (independent of the
- * library).
- * ---------------------------------------------------------------------- */
-
-static size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
-{
-    if (n == 0)
-        return 0;
-    unsigned c = s[0];
-    if (c < 0x80) {
-        *cp = c;
-        return 1;
-    }
-    size_t len;
-    uint32_t v, min;
-    if (c >= 0xC2 && c <= 0xDF) {
-        len = 2;
-        v = c & 0x1F;
-        min = 0x80;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        len = 3;
-        v = c & 0x0F;
-        min = 0x800;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        len = 4;
-        v = c & 0x07;
-        min = 0x10000;
-    } else {
-        return 0;
-    }
-    if (n < len)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-        v = (v << 6) | (s[i] & 0x3F);
-    }
-    if (v < min || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
-        return 0;
-    *cp = v;
-    return len;
-}
-
-static size_t utf8_encode(uint32_t cp, char *out)
-{
-    if (cp < 0x80) {
-        out[0] = (char)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        out[0] = (char)(0xC0 | (cp >> 6));
-        out[1] = (char)(0x80 | (cp & 0x3F));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        out[0] = (char)(0xE0 | (cp >> 12));
-        out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        out[2] = (char)(0x80 | (cp & 0x3F));
-        return 3;
-    }
-    out[0] = (char)(0xF0 | (cp >> 18));
-    out[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-    out[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-    out[3] = (char)(0x80 | (cp & 0x3F));
-    return 4;
-}
-
-enum { NORM_OK = 0, NORM_INVALID = 1, NORM_UNSURE = 2 };
-
-/* Key of s[0..n) into out (capacity 4n + 1). NORM_UNSURE where tags.h is
- * silent (a tab, DEL, a C1 control, more than SEG_TAG_NAME_MAX bytes). */
-static int my_normalize(const char *s, size_t n, char *out, size_t *out_len)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    size_t i = 0, o = 0;
-    int unsure = n > SEG_TAG_NAME_MAX, pending = 0;
-    while (i < n) {
-        uint32_t cp = 0;
-        size_t k = utf8_decode(p + i, n - i, &cp);
-        if (k == 0)
-            return NORM_INVALID;
-        i += k;
-        if (cp < 0x20 && cp != '\t')
-            return NORM_INVALID;
-        if (cp == '\t' || cp == 0x7F || (cp >= 0x80 && cp <= 0x9F))
-            unsure = 1;
-        if (cp >= 0xFF01 && cp <= 0xFF5E)
-            cp -= 0xFEE0;
-        else if (cp == 0x3000 || cp == 0xA0)
-            cp = ' ';
-        if (cp >= 'A' && cp <= 'Z')
-            cp += 'a' - 'A';
-        if (cp == ' ' || cp == '\t') {
-            pending = o > 0;
-            continue;
-        }
-        if (pending)
-            out[o++] = ' ';
-        pending = 0;
-        o += utf8_encode(cp, out + o);
-    }
-    out[o] = '\0';
-    *out_len = o;
-    if (o == 0)
-        return NORM_INVALID;
-    return unsure ? NORM_UNSURE : NORM_OK;
-}
-
-/* ------------------------------------------------------------------------
  * The fixture
  * ---------------------------------------------------------------------- */
 
@@ -589,7 +480,7 @@ static void setup(void)
             const char *s = k == 0 ? seg_tagreg_name(g_reg, id) : seg_tagreg_alias(g_reg, id, k - 1);
             char *key = fz_xmalloc(4 * strlen(s) + 1);
             size_t kl = 0;
-            CHECK(my_normalize(s, strlen(s), key, &kl) == NORM_OK, "setup: key of '%s'", s);
+            CHECK(fz_tag_key(s, strlen(s), key, &kl) == FZ_NORM_OK, "setup: key of '%s'", s);
             g_names[g_n_names].key = key;
             g_names[g_n_names].id = id;
             g_n_names++;
@@ -776,14 +667,14 @@ static int32_t resolve(const char *s, size_t n)
 {
     char *key = fz_xmalloc(4 * n + 8);
     size_t kl = 0;
-    int m = my_normalize(s, n, key, &kl);
+    int m = fz_tag_key(s, n, key, &kl);
     int32_t id = 0;
-    if (m != NORM_INVALID)
+    if (m != FZ_NORM_INVALID)
         for (size_t i = 0; i < g_n_names; i++)
             if (strcmp(g_names[i].key, key) == 0)
                 id = g_names[i].id;
     free(key);
-    return m == NORM_UNSURE ? -1 : id;
+    return m == FZ_NORM_UNSURE ? -1 : id;
 }
 
 static node *p_or(parser *P);

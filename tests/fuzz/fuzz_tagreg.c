@@ -102,141 +102,27 @@ static uint32_t mix32(uint32_t h, uint32_t v)
     return h ^ (h >> 13);
 }
 
-/* ------------------------------------------------------------------------
- * UTF-8 and the normalisation rules of tags.h, written independently.
- * ---------------------------------------------------------------------- */
-
-/* Decodes one code point strictly (no overlongs, surrogates or values above
- * U+10FFFF). Returns its length, 0 when invalid. */
-static size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
-{
-    if (n == 0)
-        return 0;
-    unsigned c = s[0];
-    if (c < 0x80) {
-        *cp = c;
-        return 1;
-    }
-    size_t len;
-    uint32_t v, min;
-    if (c >= 0xC2 && c <= 0xDF) {
-        len = 2;
-        v = c & 0x1F;
-        min = 0x80;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        len = 3;
-        v = c & 0x0F;
-        min = 0x800;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        len = 4;
-        v = c & 0x07;
-        min = 0x10000;
-    } else {
-        return 0;
-    }
-    if (n < len)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-        v = (v << 6) | (s[i] & 0x3F);
-    }
-    if (v < min || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
-        return 0;
-    *cp = v;
-    return len;
-}
-
-static size_t utf8_encode(uint32_t cp, char *out)
-{
-    if (cp < 0x80) {
-        out[0] = (char)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        out[0] = (char)(0xC0 | (cp >> 6));
-        out[1] = (char)(0x80 | (cp & 0x3F));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        out[0] = (char)(0xE0 | (cp >> 12));
-        out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        out[2] = (char)(0x80 | (cp & 0x3F));
-        return 3;
-    }
-    out[0] = (char)(0xF0 | (cp >> 18));
-    out[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-    out[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-    out[3] = (char)(0x80 | (cp & 0x3F));
-    return 4;
-}
-
-enum { NORM_OK = 0, NORM_INVALID = 1, NORM_UNSURE = 2 };
-
-/* Normalises `s` (NUL-terminated) into out (capacity >= strlen(s) + 1).
- * NORM_INVALID: invalid UTF-8, a C0 control other than tab, or empty after
- * normalisation. NORM_UNSURE: what tags.h leaves open (a tab, DEL, a C1
- * control, more than SEG_TAG_NAME_MAX bytes) -- `out` still holds the key
- * such a name would have if accepted. */
-static int my_normalize(const char *s, char *out, size_t *out_len)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    size_t n = strlen(s), i = 0, o = 0;
-    int unsure = n > SEG_TAG_NAME_MAX;
-    int pending_space = 0;
-    while (i < n) {
-        uint32_t cp = 0;
-        size_t k = utf8_decode(p + i, n - i, &cp);
-        if (k == 0)
-            return NORM_INVALID;
-        i += k;
-        if (cp < 0x20 && cp != '\t')
-            return NORM_INVALID;
-        if (cp == '\t' || cp == 0x7F || (cp >= 0x80 && cp <= 0x9F))
-            unsure = 1;
-        if (cp >= 0xFF01 && cp <= 0xFF5E)
-            cp -= 0xFEE0;
-        else if (cp == 0x3000 || cp == 0xA0)
-            cp = ' ';
-        if (cp >= 'A' && cp <= 'Z')
-            cp += 'a' - 'A';
-        if (cp == ' ' || cp == '\t') {
-            pending_space = o > 0;
-            continue;
-        }
-        if (pending_space)
-            out[o++] = ' ';
-        pending_space = 0;
-        o += utf8_encode(cp, out + o);
-    }
-    out[o] = '\0';
-    *out_len = o;
-    if (o == 0)
-        return NORM_INVALID;
-    return unsure ? NORM_UNSURE : NORM_OK;
-}
-
-/* seg_tag_normalize against my_normalize; returns 1 when the library
+/* seg_tag_normalize against fz_tag_key; returns 1 when the library
  * accepted the name (key in `key`, capacity strlen(name) + 1 at least). */
 static int check_normalize(const char *name, char *key, size_t *key_len)
 {
     size_t n = strlen(name);
     char *mine = fz_xmalloc(4 * n + 8);
     size_t mine_len = 0;
-    int m = my_normalize(name, mine, &mine_len);
+    int m = fz_tag_key(name, strlen(name), mine, &mine_len);
 
     size_t need = 0;
     int32_t rc = seg_tag_normalize(name, NULL, 0, &need);
     CHECK(rc == SEG_OK || rc == SEG_EINVAL, "normalize size query gave %d", (int)rc);
-    if (m != NORM_UNSURE) {
-        if (rc != (m == NORM_OK ? SEG_OK : SEG_EINVAL)) {
+    if (m != FZ_NORM_UNSURE) {
+        if (rc != (m == FZ_NORM_OK ? SEG_OK : SEG_EINVAL)) {
             fprintf(stderr, "name: \"");
             fz_print_escaped(stderr, name, n);
             fprintf(stderr, "\"\n");
         }
-        CHECK(rc == (m == NORM_OK ? SEG_OK : SEG_EINVAL),
+        CHECK(rc == (m == FZ_NORM_OK ? SEG_OK : SEG_EINVAL),
               "seg_tag_normalize gave %d, tags.h's rules say %s", (int)rc,
-              m == NORM_OK ? "valid" : "invalid");
+              m == FZ_NORM_OK ? "valid" : "invalid");
     }
     if (rc != SEG_OK) {
         free(mine);
@@ -255,7 +141,7 @@ static int check_normalize(const char *name, char *key, size_t *key_len)
     rc = seg_tag_normalize(name, key, need + 1, &got);
     CHECK(rc == SEG_OK && got == need && key[got] == '\0' && strlen(key) == got,
           "normalize gave %d, len %zu (size query %zu)", (int)rc, got, need);
-    if (m != NORM_INVALID) {
+    if (m != FZ_NORM_INVALID) {
         if (got != mine_len || memcmp(key, mine, got) != 0) {
             fprintf(stderr, "name: \"");
             fz_print_escaped(stderr, name, n);
@@ -289,7 +175,7 @@ static size_t to_cps(const char *s, uint32_t *cps, size_t cap)
     size_t n = strlen(s), i = 0, k = 0;
     while (i < n && k < cap) {
         uint32_t cp = 0;
-        size_t l = utf8_decode(p + i, n - i, &cp);
+        size_t l = seg_test_utf8_decode(p + i, n - i, &cp);
         CHECK(l > 0, "invalid UTF-8 in a key");
         cps[k++] = cp;
         i += l;
@@ -358,11 +244,11 @@ static void check_suggest(const seg_tagreg *reg, const char *name)
     size_t nlen = strlen(name);
     char *q = fz_xmalloc(4 * nlen + 8);
     size_t ql = 0;
-    int m = my_normalize(name, q, &ql);
+    int m = fz_tag_key(name, strlen(name), q, &ql);
     if (rc != SEG_OK) {
         /* tags.h does not say what an invalid name gives; a valid one is
          * always SEG_OK. */
-        CHECK(m != NORM_OK, "suggest('%s') gave %d", name, (int)rc);
+        CHECK(m != FZ_NORM_OK, "suggest('%s') gave %d", name, (int)rc);
         free(ids);
         free(q);
         return;
@@ -387,7 +273,7 @@ static void check_suggest(const seg_tagreg *reg, const char *name)
         rc = seg_tagreg_suggest(reg, name, NULL, 0, &n0);
         CHECK(rc == SEG_OK && n0 == 0, "suggest with cap 0 gave %d, n %zu", (int)rc, n0);
     }
-    if (m == NORM_OK && cnt <= MAX_ORACLE_TAGS && ql <= 96) {
+    if (m == FZ_NORM_OK && cnt <= MAX_ORACLE_TAGS && ql <= 96) {
         uint32_t *qc = fz_xmalloc((ql + 1) * sizeof *qc);
         size_t nq = to_cps(q, qc, ql + 1);
         size_t limit = (nq + 1) / 2 > 2 ? (nq + 1) / 2 : 2;
@@ -456,9 +342,9 @@ static int category_levels(const char *cat, char keys[SEG_TAG_CATEGORY_DEPTH + 1
         memcpy(raw, p, l);
         raw[l] = '\0';
         size_t kl = 0;
-        int m = my_normalize(raw, keys[nl], &kl);
-        if (m != NORM_OK)
-            return m == NORM_UNSURE ? -2 : -1;
+        int m = fz_tag_key(raw, strlen(raw), keys[nl], &kl);
+        if (m != FZ_NORM_OK)
+            return m == FZ_NORM_UNSURE ? -2 : -1;
         nl++;
         if (!slash)
             break;

@@ -870,6 +870,8 @@ static void check_message(const char *text, size_t len, const char *err)
     size_t xl = (size_t)(end - x);
     if (xl >= 76)
         return; /* the library shortens long names in messages (at 80 bytes) */
+    if (memchr(x, '?', xl))
+        return; /* maybe a control byte or bad UTF-8 of the name, quoted as '?' */
     char *name = fz_xmalloc(xl + 1);
     memcpy(name, x, xl);
     name[xl] = '\0';

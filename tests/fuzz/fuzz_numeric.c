@@ -596,8 +596,9 @@ static int32_t expected_fit(const seg_rfm *m, const double *const col[3], size_t
 static void op_fit(fz_reader *r, int fit_score)
 {
     seg_rfm *m = make_model(r);
-    /* Mostly small; sometimes more than one scoring block (1024 rows). */
-    size_t n = fz_u8(r) < 24 ? (size_t)fz_range(r, 1000, 2100) : (size_t)fz_range(r, 0, MAX_ROWS);
+    /* Mostly small; sometimes around one scoring block (1024 rows): both
+     * sides of the border, without paying for thousands of rows. */
+    size_t n = fz_u8(r) < 24 ? (size_t)fz_range(r, 1000, 1100) : (size_t)fz_range(r, 0, MAX_ROWS);
     size_t n2 = (size_t)fz_range(r, 0, 24);
     double *x[3], *y[3];
     for (int d = 0; d < 3; d++) {
@@ -875,11 +876,28 @@ static void op_scheme(fz_reader *r)
  * 5: migration
  * ---------------------------------------------------------------------- */
 
+/* Fills p[0..n) with v by doubling copies (the largest matrix has 2^20
+ * cells and is filled for every such input). */
+static void fill_i64(int64_t *p, size_t n, int64_t v)
+{
+    if (n == 0)
+        return;
+    p[0] = v;
+    for (size_t done = 1; done < n; done *= 2)
+        memcpy(p + done, p, (done < n - done ? done : n - done) * sizeof *p);
+}
+
+/* 1 when p[0..n) all equal v. */
+static int all_i64(const int64_t *p, size_t n, int64_t v)
+{
+    return n == 0 || (p[0] == v && memcmp(p, p + 1, (n - 1) * sizeof *p) == 0);
+}
+
 static void op_migration(fz_reader *r)
 {
     uint8_t sel = fz_u8(r);
     int32_t nt = sel < 240 ? (int32_t)(1 + sel % 12)
-                 : sel < 244 ? 1024
+                 : sel < 242 ? 1024 /* the largest: 2^20 cells, 8 MB; kept rare */
                  : sel < 248 ? 1025
                  : sel < 252 ? 0
                              : (int32_t)fz_u32(r);
@@ -898,16 +916,16 @@ static void op_migration(fz_reader *r)
             bad |= a[k][i] < -1 || (valid_nt && a[k][i] >= nt);
         }
     }
-    size_t cells = valid_nt ? (size_t)nt * (size_t)nt : 1;
+    uint8_t mask = fz_u8(r); /* which outputs are passed */
+    /* The matrix only when passed: it is the one big output. */
+    size_t cells = (mask & 1) && valid_nt ? (size_t)nt * (size_t)nt : 1;
     size_t rows = valid_nt ? (size_t)nt : 1;
     int64_t *mx = fz_xmalloc(cells * sizeof(int64_t));
     double *up = fz_xmalloc(rows * sizeof(double)), *stay = fz_xmalloc(rows * sizeof(double));
     double *down = fz_xmalloc(rows * sizeof(double));
-    for (size_t i = 0; i < cells; i++)
-        mx[i] = -3;
+    fill_i64(mx, cells, -3);
     for (size_t i = 0; i < rows; i++)
         up[i] = stay[i] = down[i] = -3.0;
-    uint8_t mask = fz_u8(r);
     char err[ERR_CAP];
     int32_t rc = seg_tiers_migration(from, to, n, nt, (mask & 1) ? mx : NULL,
                                      (mask & 2) ? up : NULL, (mask & 4) ? stay : NULL,
@@ -919,30 +937,35 @@ static void op_migration(fz_reader *r)
     else
         CHECK(rc == SEG_OK, "migration gave %d: %s", (int)rc, err);
     if (rc != SEG_OK) {
-        for (size_t i = 0; i < cells; i++)
-            CHECK(mx[i] == -3, "failed migration wrote the matrix");
+        CHECK(all_i64(mx, cells, -3), "failed migration wrote the matrix");
         for (size_t i = 0; i < rows; i++)
             CHECK(up[i] == -3.0 && stay[i] == -3.0 && down[i] == -3.0,
                   "failed migration wrote rates");
     } else {
+        /* The matrix by counting pairs; the rates per from-tier from the
+         * pairs directly (not from the matrix). */
         int64_t *want = calloc(cells, sizeof *want);
-        CHECK(want != NULL, "calloc");
-        for (size_t i = 0; i < n; i++)
-            if (from[i] >= 0 && to[i] >= 0)
+        int64_t *cnt = calloc(4 * rows, sizeof *cnt); /* total, up, stay, down */
+        CHECK(want != NULL && cnt != NULL, "calloc");
+        for (size_t i = 0; i < n; i++) {
+            if (from[i] < 0 || to[i] < 0)
+                continue;
+            if (mask & 1)
                 want[(size_t)from[i] * (size_t)nt + (size_t)to[i]]++;
+            int64_t *c = cnt + 4 * (size_t)from[i];
+            c[0]++;
+            c[to[i] < from[i] ? 1 : to[i] == from[i] ? 2 : 3]++;
+        }
+        if ((mask & 1) && memcmp(mx, want, cells * sizeof *mx) != 0) {
+            size_t i = 0;
+            while (mx[i] == want[i])
+                i++;
+            CHECK(0, "matrix[%zu][%zu] = %lld, want %lld", i / (size_t)nt, i % (size_t)nt,
+                  (long long)mx[i], (long long)want[i]);
+        }
         for (int32_t a = 0; a < nt; a++) {
-            int64_t tot = 0, u = 0, st = 0, dn = 0;
-            for (int32_t b = 0; b < nt; b++) {
-                int64_t c = want[(size_t)a * (size_t)nt + (size_t)b];
-                tot += c;
-                u += b < a ? c : 0;
-                st += b == a ? c : 0;
-                dn += b > a ? c : 0;
-                if (mask & 1)
-                    CHECK(mx[(size_t)a * (size_t)nt + (size_t)b] == c,
-                          "matrix[%d][%d] = %lld, want %lld", (int)a, (int)b,
-                          (long long)mx[(size_t)a * (size_t)nt + (size_t)b], (long long)c);
-            }
+            const int64_t *c = cnt + 4 * (size_t)a;
+            int64_t tot = c[0], u = c[1], st = c[2], dn = c[3];
             double wu = tot ? (double)u / (double)tot : NAN;
             double ws = tot ? (double)st / (double)tot : NAN;
             double wd = tot ? (double)dn / (double)tot : NAN;
@@ -956,6 +979,7 @@ static void op_migration(fz_reader *r)
 #undef NEAR
         }
         free(want);
+        free(cnt);
     }
     free(from);
     free(to);

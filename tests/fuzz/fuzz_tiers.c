@@ -70,7 +70,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     CHECK(rc == SEG_OK || rc == SEG_EPARSE || rc == SEG_EVERSION, "load returned %d", (int)rc);
     if (rc != SEG_OK)
         fz_check_msg(err, sizeof err, "load"); /* untouched on success */
-    {
+    /* The same status with err_cap 1, 0 and no buffer: for every failure,
+     * for one success in eight (three more loads of a set that compiles
+     * are most of the time of this target, and a success writes no
+     * message). */
+    uint32_t seed = 2166136261u;
+    for (size_t i = 0; i < size; i++)
+        seed = (seed ^ data[i]) * 16777619u;
+    if (rc != SEG_OK || seed % 8 == 0) {
         seg_tiers *s2 = NULL;
         char *one = fz_xmalloc(1);
         one[0] = 'Z';

@@ -94,41 +94,30 @@ static int parse_args(int argc, char **argv, struct options *opt, int *help)
 {
     static const char *const with_value[] = {"--rules", "--groups",     "--prev",
                                              "--out",   "--aum-column", "--critical"};
-    int i;
+    struct cmdline cmd = {argc, argv, NULL, 0, with_value,
+                          sizeof with_value / sizeof with_value[0], error_hint, 1, 0};
+    const char *arg, *value;
+    size_t name_len;
+    int kind;
 
     memset(opt, 0, sizeof *opt);
     opt->aum_column = "aum";
     opt->critical = 0.10;
     *help = 0;
-    for (i = 1; i < argc; i++) {
-        const char *arg = argv[i];
-        const char *value = NULL;
-        size_t name_len = 0;
-
-        if (strcmp(arg, "--") == 0 || arg[0] != '-' || arg[1] == '\0') {
-            int j = strcmp(arg, "--") == 0 ? i + 1 : i;
-            int last = strcmp(arg, "--") == 0 ? argc - 1 : i; /* "--": the rest is input */
-            for (; j <= last; j++) {
-                if (opt->input != NULL) {
-                    error_hint("more than one CUSTOMERS.csv:", argv[j]);
-                    return EXIT_USAGE;
-                }
-                opt->input = argv[j];
-            }
-            if (last == argc - 1)
-                break;
-            continue;
-        }
-        if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
+    while ((kind = cmdline_next(&cmd, &arg, &name_len, &value)) != ARG_END) {
+        if (kind == ARG_BAD)
+            return EXIT_USAGE;
+        if (kind == ARG_HELP) {
             *help = 1;
             return EXIT_OK;
         }
-        if (option_value(argc, argv, &i, with_value, sizeof with_value / sizeof with_value[0],
-                         error_hint, &name_len, &value) != EXIT_OK)
-            return EXIT_USAGE;
-        if (value[0] == '\0') {
-            error_hint("empty value for option", arg);
-            return EXIT_USAGE;
+        if (kind == ARG_OPERAND) {
+            if (opt->input != NULL) {
+                error_hint("more than one CUSTOMERS.csv:", arg);
+                return EXIT_USAGE;
+            }
+            opt->input = arg;
+            continue;
         }
         if (option_is(arg, name_len, "--rules")) {
             opt->rules_path = value;

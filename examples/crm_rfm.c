@@ -897,7 +897,14 @@ static int write_scores(struct state *st, const char *path)
 /* Returns EXIT_OK, or an exit status (EXIT_OK with *help set for --help). */
 static int parse_args(int argc, char **argv, struct options *opt, int *help)
 {
-    int i;
+    static const char *const flags[] = {"--customer-level"};
+    static const char *const with_value[] = {"--as-of", "--bins", "--binning", "--scheme",
+                                             "--scores"};
+    struct cmdline cmd = {argc, argv, flags, sizeof flags / sizeof flags[0], with_value,
+                          sizeof with_value / sizeof with_value[0], usage_error, 1, 0};
+    const char *arg, *value;
+    size_t name_len;
+    int kind;
     int64_t lo = 2, hi = 10;
 
     memset(opt, 0, sizeof *opt);
@@ -908,28 +915,14 @@ static int parse_args(int argc, char **argv, struct options *opt, int *help)
     opt->scheme_name = "rfm10";
     *help = 0;
 
-    for (i = 1; i < argc; i++) {
-        const char *arg = argv[i];
-        const char *value = NULL;
-        size_t name_len = 0;
-        static const char *const with_value[] = {"--as-of", "--bins", "--binning", "--scheme",
-                                                 "--scores"};
-
-        if (strcmp(arg, "--") == 0) {
-            for (i++; i < argc; i++) {
-                if (opt->input != NULL) {
-                    usage_error("more than one input file:", argv[i]);
-                    return EXIT_USAGE;
-                }
-                opt->input = argv[i];
-            }
-            break;
-        }
-        if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
+    while ((kind = cmdline_next(&cmd, &arg, &name_len, &value)) != ARG_END) {
+        if (kind == ARG_BAD)
+            return EXIT_USAGE;
+        if (kind == ARG_HELP) {
             *help = 1;
             return EXIT_OK;
         }
-        if (arg[0] != '-' || arg[1] == '\0') {
+        if (kind == ARG_OPERAND) {
             if (opt->input != NULL) {
                 usage_error("more than one input file:", arg);
                 return EXIT_USAGE;
@@ -937,14 +930,10 @@ static int parse_args(int argc, char **argv, struct options *opt, int *help)
             opt->input = arg;
             continue;
         }
-        if (strcmp(arg, "--customer-level") == 0) {
+        if (kind == ARG_FLAG) { /* --customer-level */
             opt->customer_level = 1;
             continue;
         }
-        if (option_value(argc, argv, &i, with_value, sizeof with_value / sizeof with_value[0],
-                         usage_error, &name_len, &value) != EXIT_OK)
-            return EXIT_USAGE;
-
         if (option_is(arg, name_len, "--as-of")) {
             if (parse_date(value, strlen(value), &opt->as_of) != 0) {
                 error_hint("--as-of needs a date YYYY-MM-DD, got", value);

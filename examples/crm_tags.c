@@ -94,17 +94,24 @@ static int parse_args(int argc, char **argv, struct options *opt, int *help)
 {
     static const char *const with_value[] = {"--registry", "--assign", "--frame",
                                              "--list-limit"};
-    int i, only_args = 0;
+    static const char *const flags[] = {"--count"};
+    struct cmdline cmd = {argc, argv, flags, sizeof flags / sizeof flags[0], with_value,
+                          sizeof with_value / sizeof with_value[0], error_hint, 1, 0};
+    const char *arg, *value;
+    size_t name_len;
+    int kind;
 
     memset(opt, 0, sizeof *opt);
     opt->list_limit = 20;
     *help = 0;
-    for (i = 1; i < argc; i++) {
-        const char *arg = argv[i];
-        const char *value = NULL;
-        size_t name_len = 0;
-
-        if (only_args || arg[0] != '-' || arg[1] == '\0') {
+    while ((kind = cmdline_next(&cmd, &arg, &name_len, &value)) != ARG_END) {
+        if (kind == ARG_BAD)
+            return EXIT_USAGE;
+        if (kind == ARG_HELP) {
+            *help = 1;
+            return EXIT_OK;
+        }
+        if (kind == ARG_OPERAND) {
             if (opt->query != NULL) {
                 error_hint("more than one QUERY (quote the query):", arg);
                 return EXIT_USAGE;
@@ -112,24 +119,9 @@ static int parse_args(int argc, char **argv, struct options *opt, int *help)
             opt->query = arg;
             continue;
         }
-        if (strcmp(arg, "--") == 0) {
-            only_args = 1;
-            continue;
-        }
-        if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
-            *help = 1;
-            return EXIT_OK;
-        }
-        if (strcmp(arg, "--count") == 0) {
+        if (kind == ARG_FLAG) { /* --count */
             opt->count_only = 1;
             continue;
-        }
-        if (option_value(argc, argv, &i, with_value, sizeof with_value / sizeof with_value[0],
-                         error_hint, &name_len, &value) != EXIT_OK)
-            return EXIT_USAGE;
-        if (value[0] == '\0') {
-            error_hint("empty value for option", arg);
-            return EXIT_USAGE;
         }
         if (option_is(arg, name_len, "--registry")) {
             opt->registry_path = value;

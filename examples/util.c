@@ -49,9 +49,13 @@ int option_is(const char *arg, size_t len, const char *name)
     return strlen(name) == len && strncmp(arg, name, len) == 0;
 }
 
-int option_value(int argc, char **argv, int *i, const char *const *names, size_t n_names,
-                 void (*usage_error)(const char *msg, const char *arg), size_t *name_len,
-                 const char **value)
+/* For argv[*i], an option that must be one of names[0..n_names), each of
+ * which takes a value, written "--name=value" or "--name value" (then *i
+ * moves past the value): sets *name_len and *value. An unknown option or a
+ * missing value calls usage_error and returns EXIT_USAGE. */
+static int option_value(int argc, char **argv, int *i, const char *const *names,
+                        size_t n_names, void (*usage_error)(const char *msg, const char *arg),
+                        size_t *name_len, const char **value)
 {
     const char *arg = argv[*i];
     const char *eq = strchr(arg, '=');
@@ -76,6 +80,39 @@ int option_value(int argc, char **argv, int *i, const char *const *names, size_t
     }
     *name_len = len;
     return EXIT_OK;
+}
+
+int cmdline_next(struct cmdline *c, const char **arg, size_t *name_len, const char **value)
+{
+    const char *a;
+    size_t k;
+
+    for (;;) {
+        if (c->i >= c->argc)
+            return ARG_END;
+        a = c->argv[c->i++];
+        *arg = a;
+        if (c->only_operands || a[0] != '-' || a[1] == '\0')
+            return ARG_OPERAND;
+        if (strcmp(a, "--") != 0)
+            break;
+        c->only_operands = 1;
+    }
+    if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0)
+        return ARG_HELP;
+    for (k = 0; k < c->n_flags; k++)
+        if (strcmp(a, c->flags[k]) == 0)
+            return ARG_FLAG;
+    c->i--; /* option_value() reads argv[i] and moves past its value */
+    if (option_value(c->argc, c->argv, &c->i, c->with_value, c->n_with_value, c->usage_error,
+                     name_len, value) != EXIT_OK)
+        return ARG_BAD;
+    c->i++;
+    if ((*value)[0] == '\0') {
+        c->usage_error("empty value for option", a);
+        return ARG_BAD;
+    }
+    return ARG_OPTION;
 }
 
 /* ------------------------------------------------------------------------ */

@@ -43,16 +43,36 @@ int lib_error(const char *what, int32_t rc, const char *detail);
 int option_is(const char *arg, size_t len, const char *name);
 
 /*
- * For argv[*i], an option that must be one of `names[0..n_names)`, each of
- * which takes a value, written "--name=value" or "--name value" (then *i
- * moves past the value). Sets *name_len to the length of the name part and
- * *value to the value, and returns EXIT_OK. An unknown option or a missing
- * value calls usage_error("unknown option" / "missing value for option",
- * argv[*i]) and returns EXIT_USAGE.
+ * The command line of every example, one argument at a time: "-h" and
+ * "--help"; flags (options without a value); options with a value,
+ * "--name=value" or "--name value"; operands (any argument that does not
+ * start with '-', and "-" itself); after "--", every argument is an
+ * operand. Initialise all fields in order (i = 1, only_operands = 0),
+ * then call cmdline_next() until it returns ARG_END.
  */
-int option_value(int argc, char **argv, int *i, const char *const *names, size_t n_names,
-                 void (*usage_error)(const char *msg, const char *arg), size_t *name_len,
-                 const char **value);
+struct cmdline {
+    int argc;
+    char **argv;
+    const char *const *flags; /* options without a value */
+    size_t n_flags;
+    const char *const *with_value; /* options that take one */
+    size_t n_with_value;
+    /* Called with a message and the argument for ARG_BAD. */
+    void (*usage_error)(const char *msg, const char *arg);
+    int i;             /* the next argument */
+    int only_operands; /* set after "--" */
+};
+
+enum { ARG_END, ARG_HELP, ARG_OPERAND, ARG_FLAG, ARG_OPTION, ARG_BAD };
+
+/*
+ * The next item of the command line. *arg is the argument as written (for
+ * ARG_OPERAND, ARG_FLAG, ARG_OPTION and ARG_BAD); for ARG_OPTION,
+ * *name_len is the length of the option's name in it (test it with
+ * option_is()) and *value its value. ARG_BAD: an unknown option, or one
+ * whose value is missing or empty; usage_error has been called.
+ */
+int cmdline_next(struct cmdline *c, const char **arg, size_t *name_len, const char **value);
 
 /* ---- values ------------------------------------------------------------- */
 

@@ -204,6 +204,9 @@ def check_errors(exe, tmp):
     expect_error(exe, "unknown option prints usage", ["--frobnicate", good], 2,
                  "--frobnicate", "Usage: crm_rfm")
     expect_error(exe, "missing option value", [good, "--scores"], 2, "--scores", "Usage:")
+    expect_error(exe, "empty option value", ["--scores=", good], 2, "empty value", "--scores",
+                 "Usage:")
+    expect_error(exe, "two inputs after --", ["--", good, good], 2, "more than one", "Usage:")
     expect_error(exe, "no input", [], 2, "Usage:")
     expect_error(exe, "two inputs", [good, good], 2, "Usage:")
     expect_error(exe, "unwritable --scores", ["--scores", os.path.join(tmp, "no", "dir.csv"),

@@ -29,38 +29,10 @@
 #include "test-alloc.h"
 #include "test-main.h"
 
-#define CANARY_I64 ((int64_t)0x5EED5EED5EED5EEDLL)
 #define PI 3.14159265358979323846
 
 /* ---- helpers ------------------------------------------------------------------- */
 
-static uint64_t rng_next(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
-/* 1 if `msg` contains the decimal number `v` not glued to other digits. */
-static int names_number(const char *msg, long long v)
-{
-    char want[32];
-    snprintf(want, sizeof want, "%lld", v);
-    size_t n = strlen(want);
-    for (const char *p = msg; (p = strstr(p, want)) != NULL; p++) {
-        int before = p > msg && isdigit((unsigned char)p[-1]);
-        if (!before && !isdigit((unsigned char)p[n]))
-            return 1;
-    }
-    return 0;
-}
-
-#define ASSERT_NUM(msg, v)                                                                     \
-    ck_assert_msg(names_number((msg), (long long)(v)), "message \"%s\" does not name %lld",    \
-                  (msg), (long long)(v))
-#define ASSERT_WORD(msg, w)                                                                    \
-    ck_assert_msg(seg_test_has_word((msg), (w)), "message \"%s\" lacks \"%s\"", (msg), (w))
 
 /* |got - want| <= tol * max(|want|, tiny), NaN only matching NaN. */
 #define ASSERT_REL(got, want, tol)                                                             \
@@ -239,11 +211,11 @@ START_TEST(hash_vs_model)
     uint64_t s = 42;
     char salt[40], id[40];
     for (int it = 0; it < 20000; it++) {
-        size_t sl = rng_next(&s) % 40, il = rng_next(&s) % 40;
+        size_t sl = seg_test_rng(&s) % 40, il = seg_test_rng(&s) % 40;
         for (size_t i = 0; i < sl; i++)
-            salt[i] = (char)(rng_next(&s) & 0xff);
+            salt[i] = (char)(seg_test_rng(&s) & 0xff);
         for (size_t i = 0; i < il; i++)
-            id[i] = (char)(rng_next(&s) & 0xff);
+            id[i] = (char)(seg_test_rng(&s) & 0xff);
         ck_assert(seg_ab_hash(salt, sl, id, il) == model_hash(salt, sl, id, il));
     }
     /* One character apart lands far apart: about half the bits differ. */
@@ -362,7 +334,7 @@ START_TEST(assign_stable)
     for (size_t i = 0; i < n; i++)
         pi[i] = i;
     for (size_t i = n - 1; i > 0; i--) {
-        size_t j = (size_t)(rng_next(&r) % (i + 1));
+        size_t j = (size_t)(seg_test_rng(&r) % (i + 1));
         size_t t = pi[i];
         pi[i] = pi[j];
         pi[j] = t;
@@ -510,7 +482,7 @@ START_TEST(assign_errors)
         int32_t rc_ = (call);                                                                  \
         ck_assert_msg(rc_ == (rc_want), "%s: rc %d, want %d (%s)", #call, (int)rc_,           \
                       (int)(rc_want), err);                                                    \
-        ASSERT_WORD(err, word);                                                                \
+        SEG_ASSERT_WORD(err, word);                                                                \
         assert_i32_canary(out, 8);                                                             \
     } while (0)
     BAD(SEG_EINVAL, "ids", seg_ab_assign(NULL, 8, "s", w, 2, 0, out, err, sizeof err));
@@ -538,12 +510,12 @@ START_TEST(assign_errors)
     BAD(SEG_ERANGE, "holdout", seg_ab_assign(ids, 8, "s", w, 2, NAN, out, err, sizeof err));
     ids[5] = NULL;
     BAD(SEG_EINVAL, "ids[5]", seg_ab_assign(ids, 8, "s", w, 2, 0, out, err, sizeof err));
-    ASSERT_WORD(err, "NULL");
+    SEG_ASSERT_WORD(err, "NULL");
     ids[5] = "f";
     /* NULL out_arm */
     strcpy(err, "");
     ck_assert_int_eq(seg_ab_assign(ids, 8, "s", w, 2, 0, NULL, err, sizeof err), SEG_EINVAL);
-    ASSERT_WORD(err, "out_arm");
+    SEG_ASSERT_WORD(err, "out_arm");
     /* no error buffer, or a tiny one: still the status, terminated */
     ck_assert_int_eq(seg_ab_assign(ids, 8, "", w, 2, 0, out, NULL, 0), SEG_EINVAL);
     char tiny[4] = "xyz";
@@ -594,7 +566,7 @@ START_TEST(stratified_errors)
     ck_assert_int_eq(
         seg_ab_assign_stratified(ids, strata, 6, "s", w, 2, 0, NULL, NULL, err, sizeof err),
         SEG_EINVAL);
-    ASSERT_WORD(err, "out_arm");
+    SEG_ASSERT_WORD(err, "out_arm");
     /* allocators: unknown size, too small, NULL hook */
     seg_test_alloc ta;
     seg_test_alloc_init(&ta);
@@ -706,7 +678,7 @@ START_TEST(stratified_balance)
             strata[p++] = labels[i];
     uint64_t r = 99;
     for (size_t i = n - 1; i > 0; i--) {
-        size_t j = (size_t)(rng_next(&r) % (i + 1));
+        size_t j = (size_t)(seg_test_rng(&r) % (i + 1));
         int32_t t = strata[i];
         strata[i] = strata[j];
         strata[j] = t;
@@ -791,7 +763,7 @@ START_TEST(stratified_order_free)
     for (size_t i = 0; i < n; i++)
         pi[i] = i;
     for (size_t i = n - 1; i > 0; i--) {
-        size_t j = (size_t)(rng_next(&r) % (i + 1));
+        size_t j = (size_t)(seg_test_rng(&r) % (i + 1));
         size_t t = pi[i];
         pi[i] = pi[j];
         pi[j] = t;
@@ -912,7 +884,7 @@ START_TEST(stratified_memory)
         int32_t rc = seg_ab_assign_stratified((const char *const *)s.ids, strata, n, "mem", w, 2,
                                               0.02, &al, out, err, sizeof err);
         ck_assert_int_eq(rc, SEG_ENOMEM);
-        ASSERT_WORD(err, "memory");
+        SEG_ASSERT_WORD(err, "memory");
         assert_i32_canary(out, n);
         ck_assert_uint_eq(br.ta.live, 0);
     }
@@ -1057,7 +1029,7 @@ START_TEST(proportions_errors)
         int32_t rc_ = (call);                                                                  \
         ck_assert_msg(rc_ == (rc_want), "%s: rc %d, want %d (%s)", #call, (int)rc_,           \
                       (int)(rc_want), err);                                                    \
-        ASSERT_WORD(err, word);                                                                \
+        SEG_ASSERT_WORD(err, word);                                                                \
         assert_dbl_canary(out, SEG_AB_N_FIELDS);                                               \
     } while (0)
     BADP(SEG_ERANGE, "n_a", seg_ab_proportions(0, 0, 10, 1, 0.95, out, err, sizeof err));
@@ -1066,7 +1038,7 @@ START_TEST(proportions_errors)
     BADP(SEG_ERANGE, "n_b", seg_ab_proportions(10, 1, INT64_MIN, 0, 0.95, out, err, sizeof err));
     BADP(SEG_ERANGE, "conv_a", seg_ab_proportions(10, -1, 10, 1, 0.95, out, err, sizeof err));
     BADP(SEG_ERANGE, "conv_a", seg_ab_proportions(10, 11, 10, 1, 0.95, out, err, sizeof err));
-    ASSERT_NUM(err, 11);
+    SEG_ASSERT_NUM(err, 11);
     BADP(SEG_ERANGE, "conv_b", seg_ab_proportions(10, 1, 10, -3, 0.95, out, err, sizeof err));
     BADP(SEG_ERANGE, "conv_b", seg_ab_proportions(10, 1, 10, 12, 0.95, out, err, sizeof err));
     BADP(SEG_ERANGE, "confidence", seg_ab_proportions(10, 1, 10, 1, 0, out, err, sizeof err));
@@ -1076,7 +1048,7 @@ START_TEST(proportions_errors)
     BADP(SEG_ERANGE, "confidence", seg_ab_proportions(10, 1, 10, 1, NAN, out, err, sizeof err));
     strcpy(err, "");
     ck_assert_int_eq(seg_ab_proportions(10, 1, 10, 1, 0.95, NULL, err, sizeof err), SEG_EINVAL);
-    ASSERT_WORD(err, "out");
+    SEG_ASSERT_WORD(err, "out");
     ck_assert_int_eq(seg_ab_proportions(10, 1, 10, 1, 0.95, NULL, NULL, 0), SEG_EINVAL);
 }
 END_TEST
@@ -1252,7 +1224,7 @@ START_TEST(means_errors)
         int32_t rc_ = (call);                                                                  \
         ck_assert_msg(rc_ == (rc_want), "%s: rc %d, want %d (%s)", #call, (int)rc_,           \
                       (int)(rc_want), err);                                                    \
-        ASSERT_WORD(err, word);                                                                \
+        SEG_ASSERT_WORD(err, word);                                                                \
         assert_dbl_canary(out, SEG_AB_N_MFIELDS);                                              \
     } while (0)
     const double a[5] = {1, 2, 3, 4, 5}, b[4] = {1, 5, 2, 8};
@@ -1263,19 +1235,19 @@ START_TEST(means_errors)
     BADM(SEG_ERANGE, "confidence", seg_ab_means(a, 5, b, 4, NAN, out, err, sizeof err));
     const double ainf[5] = {1, 2, 3, INFINITY, 5};
     BADM(SEG_EDATA, "a[3]", seg_ab_means(ainf, 5, b, 4, 0.95, out, err, sizeof err));
-    ASSERT_WORD(err, "infinite");
+    SEG_ASSERT_WORD(err, "infinite");
     const double binf[4] = {1, -INFINITY, 2, 8};
     BADM(SEG_EDATA, "b[1]", seg_ab_means(a, 5, binf, 4, 0.95, out, err, sizeof err));
     const double one[3] = {NAN, 4, NAN};
     BADM(SEG_ERANGE, "a has", seg_ab_means(one, 3, b, 4, 0.95, out, err, sizeof err));
-    ASSERT_NUM(err, 1);
-    ASSERT_NUM(err, 2);
+    SEG_ASSERT_NUM(err, 1);
+    SEG_ASSERT_NUM(err, 2);
     BADM(SEG_ERANGE, "b has", seg_ab_means(a, 5, one, 3, 0.95, out, err, sizeof err));
     BADM(SEG_ERANGE, "b has", seg_ab_means(a, 5, b, 1, 0.95, out, err, sizeof err));
     BADM(SEG_ERANGE, "a has", seg_ab_means(a, 0, b, 4, 0.95, out, err, sizeof err));
     strcpy(err, "");
     ck_assert_int_eq(seg_ab_means(a, 5, b, 4, 0.95, NULL, err, sizeof err), SEG_EINVAL);
-    ASSERT_WORD(err, "out");
+    SEG_ASSERT_WORD(err, "out");
 }
 END_TEST
 
@@ -1461,10 +1433,10 @@ START_TEST(threads)
     double *va = malloc(nv * sizeof *va), *vb = malloc(nv * sizeof *vb);
     uint64_t r = 1;
     for (size_t i = 0; i < n; i++)
-        strata[i] = (int32_t)(rng_next(&r) % 7);
+        strata[i] = (int32_t)(seg_test_rng(&r) % 7);
     for (size_t i = 0; i < nv; i++) {
-        va[i] = (double)(rng_next(&r) % 1000) / 10;
-        vb[i] = (double)(rng_next(&r) % 1100) / 10;
+        va[i] = (double)(seg_test_rng(&r) % 1000) / 10;
+        vb[i] = (double)(seg_test_rng(&r) % 1100) / 10;
     }
     const double w[3] = {0.2, 0.3, 0.5};
     double means[SEG_AB_N_MFIELDS];

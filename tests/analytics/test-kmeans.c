@@ -25,23 +25,14 @@
 #include "test-alloc.h"
 #include "test-main.h"
 
-#define CANARY_I64 ((int64_t)0x5EED5EED5EED5EEDLL)
 #define NPARAMS 9
 
 /* ---- small helpers --------------------------------------------------------- */
 
-static uint64_t rng_next(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
 /* Uniform in (0, 1). */
 static double rng_unit(uint64_t *s)
 {
-    return ((double)(rng_next(s) >> 11) + 0.5) * 0x1.0p-53;
+    return ((double)(seg_test_rng(s) >> 11) + 0.5) * 0x1.0p-53;
 }
 
 /* Standard normal (Box-Muller, one value per call). */
@@ -51,25 +42,6 @@ static double rng_normal(uint64_t *s)
     return sqrt(-2.0 * log(u)) * cos(6.283185307179586 * v);
 }
 
-/* 1 if `msg` contains the decimal number `v` not glued to other digits. */
-static int names_number(const char *msg, long long v)
-{
-    char want[32];
-    snprintf(want, sizeof want, "%lld", v);
-    size_t n = strlen(want);
-    for (const char *p = msg; (p = strstr(p, want)) != NULL; p++) {
-        int before = p > msg && isdigit((unsigned char)p[-1]);
-        if (!before && !isdigit((unsigned char)p[n]))
-            return 1;
-    }
-    return 0;
-}
-
-#define ASSERT_WORD(msg, w)                                                                    \
-    ck_assert_msg(seg_test_has_word((msg), (w)), "message \"%s\" lacks \"%s\"", (msg), (w))
-#define ASSERT_PREFIX(msg, p)                                                                  \
-    ck_assert_msg(strncmp((msg), (p), strlen(p)) == 0,                                         \
-                  "message \"%s\" does not start with \"%s\"", (msg), (p))
 /* |got - want| <= tol * max(1, |want|) */
 #define ASSERT_NEAR(got, want, tol)                                                            \
     do {                                                                                       \
@@ -853,7 +825,7 @@ static gdata gen_blobs(size_t n, int32_t k, double sep, double sd, int grid, uin
             cen[c][j] = grid ? sep * (double)((c >> j) & 1) + (c >> 3) * 3 * sep
                              : sep * rng_unit(&s);
     for (size_t i = 0; i < n; i++) {
-        int32_t c = (int32_t)(rng_next(&s) % (uint64_t)k);
+        int32_t c = (int32_t)(seg_test_rng(&s) % (uint64_t)k);
         g.truth[i] = c;
         for (int j = 0; j < 3; j++)
             g.col[j][i] = cen[c][j] + sd * rng_normal(&s);
@@ -1723,11 +1695,11 @@ START_TEST(load_errors)
         int32_t rc = seg_kmeans_load(&km, bad[i], strlen(bad[i]), NULL, NULL, err, sizeof err);
         ck_assert_msg(rc == SEG_EPARSE, "'%s': rc %d (%s)", bad[i], (int)rc, err);
         ck_assert_ptr_eq(km, sentinel);
-        ASSERT_PREFIX(err, "kmeans:");
+        SEG_ASSERT_PREFIX(err, "kmeans:");
         ck_assert_msg(isdigit((unsigned char)err[7]), "no line number in \"%s\"", err);
         rc = seg_kmeans_load(&km, bad[i], strlen(bad[i]), "model.txt", NULL, err, sizeof err);
         ck_assert_int_eq(rc, SEG_EPARSE);
-        ASSERT_PREFIX(err, "model.txt:");
+        SEG_ASSERT_PREFIX(err, "model.txt:");
         /* err_buf NULL */
         rc = seg_kmeans_load(&km, bad[i], strlen(bad[i]), NULL, NULL, NULL, 0);
         ck_assert_int_eq(rc, SEG_EPARSE);
@@ -1865,7 +1837,7 @@ START_TEST(load_errors)
             strncmp(err, want, strlen(want)) != 0 && strlen(wrong_line) < 1500)
             snprintf(wrong_line + strlen(wrong_line), sizeof wrong_line - strlen(wrong_line),
                      "\n  '%s' on line %d: \"%s\"", edits[e].with, edits[e].line, err);
-        ASSERT_PREFIX(err, "kmeans:");
+        SEG_ASSERT_PREFIX(err, "kmeans:");
         free(c);
     }
     ck_assert_msg(wrong_rc[0] == '\0', "damaged models not refused as expected:%s", wrong_rc);
@@ -1921,7 +1893,7 @@ START_TEST(new_and_params)
     ck_assert_int_eq(seg_kmeans_set_param(km, 10, 3), SEG_EINVAL);
     ck_assert_int_eq(seg_kmeans_set_param(km, -1, 3), SEG_EINVAL);
     ck_assert_int_eq(seg_kmeans_set_param(km, SEG_KM_K, 1025), SEG_ERANGE);
-    ck_assert_msg(names_number(seg_kmeans_last_error(km), 1025), "message \"%s\"",
+    ck_assert_msg(seg_test_names_number(seg_kmeans_last_error(km), 1025), "message \"%s\"",
                   seg_kmeans_last_error(km));
 
     /* bounds: each bad value is ERANGE and leaves the value; each good one sticks */
@@ -1981,10 +1953,10 @@ START_TEST(add_feature_errors)
     feat(km, longname, SEG_XF_NONE); /* 255 bytes: fine */
     ck_assert_int_eq(seg_kmeans_add_feature(km, "x", -1), SEG_EINVAL);
     ck_assert_int_eq(seg_kmeans_add_feature(km, "x", 5), SEG_EINVAL);
-    ASSERT_WORD(seg_kmeans_last_error(km), "transform");
+    SEG_ASSERT_WORD(seg_kmeans_last_error(km), "transform");
     feat(km, "x", SEG_XF_ROBUST);
     ck_assert_int_eq(seg_kmeans_add_feature(km, "x", SEG_XF_NONE), SEG_EEXISTS);
-    ASSERT_WORD(seg_kmeans_last_error(km), "x");
+    SEG_ASSERT_WORD(seg_kmeans_last_error(km), "x");
     ck_assert_int_eq(seg_kmeans_add_feature(km, longname, SEG_XF_LOG1P), SEG_EEXISTS);
     seg_kmeans_free(km);
 
@@ -2033,7 +2005,7 @@ static void fit_fails(seg_kmeans *km, const seg_frame *good, const seg_frame *ba
     if (word && row >= 0)
         SEG_ASSERT_NAMES(msg, word, (size_t)row);
     else if (word)
-        ASSERT_WORD(msg, word);
+        SEG_ASSERT_WORD(msg, word);
     ck_assert_int_eq(seg_kmeans_is_fitted(km), 0);
     assert_untouched_i32(labels, n ? n : 1, "failed fit");
     free(labels);
@@ -2049,7 +2021,7 @@ START_TEST(fit_errors)
     ck_assert_int_eq(seg_kmeans_fit(NULL, good, lab), SEG_EINVAL);
     ck_assert_int_eq(seg_kmeans_fit(km, NULL, lab), SEG_EINVAL);
     ck_assert_int_eq(seg_kmeans_fit(km, good, lab), SEG_EINVAL);
-    ASSERT_WORD(seg_kmeans_last_error(km), "feature");
+    SEG_ASSERT_WORD(seg_kmeans_last_error(km), "feature");
     assert_untouched_i32(lab, HN, "no features");
     seg_kmeans_free(km);
 
@@ -2152,8 +2124,8 @@ START_TEST(fit_errors)
     km = hand_model(NULL, 3);
     fit_fails(km, good, sparse, SEG_EDATA, NULL, -1);
     /* the message gives both counts: 2 complete rows, 3 clusters */
-    ck_assert_msg(names_number(seg_kmeans_last_error(km), 2) &&
-                      names_number(seg_kmeans_last_error(km), 3),
+    ck_assert_msg(seg_test_names_number(seg_kmeans_last_error(km), 2) &&
+                      seg_test_names_number(seg_kmeans_last_error(km), 3),
                   "message \"%s\" lacks the counts", seg_kmeans_last_error(km));
     param(km, SEG_KM_K, 2); /* two complete rows: enough for k = 2 */
     fit_ok(km, sparse, lab);
@@ -2276,7 +2248,7 @@ START_TEST(unfitted_and_buffers)
     /* predict: a missing or text feature column */
     seg_frame *nox = frame_d(HN, "y", HY, "X", HX, NULL);
     ck_assert_int_eq(seg_kmeans_predict(km, nox, l, d, err, sizeof err), SEG_ENOTFOUND);
-    ASSERT_WORD(err, "x");
+    SEG_ASSERT_WORD(err, "x");
     assert_untouched_i32(l, HN, "predict");
     static const char *txt[HN] = {"1", "2", "3", "4", "5", "6", "7", "8", "9", "1", "1", "1"};
     seg_frame *tf = NULL;
@@ -2284,7 +2256,7 @@ START_TEST(unfitted_and_buffers)
     ck_assert_int_eq(seg_frame_add_string(tf, "x", txt, NULL), SEG_OK);
     ck_assert_int_eq(seg_frame_add_double(tf, "y", HY, NULL), SEG_OK);
     ck_assert_int_eq(seg_kmeans_predict(km, tf, l, d, err, sizeof err), SEG_ENOTFOUND);
-    ASSERT_WORD(err, "x");
+    SEG_ASSERT_WORD(err, "x");
     /* the message is truncated to err_cap and NUL-terminated */
     char small[6];
     memset(small, 'Q', sizeof small);
@@ -2374,7 +2346,7 @@ START_TEST(inertia_curve)
     strcpy(err, "");
     ck_assert_int_eq(seg_kmeans_inertia_curve(hm, nox, 1, 3, curve, err, sizeof err),
                      SEG_ENOTFOUND);
-    ASSERT_WORD(err, "x");
+    SEG_ASSERT_WORD(err, "x");
     assert_untouched_dbl(curve, 8, "curve");
     seg_kmeans *nofeat = km_make(NULL, 2);
     ck_assert_int_eq(seg_kmeans_inertia_curve(nofeat, h, 1, 3, curve, err, sizeof err),

@@ -28,7 +28,6 @@
 #include "test-main.h"
 
 #define NSTAT 9
-#define CANARY_I64 ((int64_t)0x5EED5EED5EED5EEDLL)
 #define TOTAL SIZE_MAX /* "group" index meaning seg_profile_total() in the helpers */
 #define TH_N 4
 
@@ -37,36 +36,12 @@ static const char *const STAT_NAME[NSTAT] = {"count", "missing", "sum", "share",
 
 /* ---- small helpers ------------------------------------------------------- */
 
-static uint64_t rng_next(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
 /* Uniform in [0, 1). */
 static double rng_unit(uint64_t *s)
 {
-    return (double)(rng_next(s) >> 11) * 0x1.0p-53;
+    return (double)(seg_test_rng(s) >> 11) * 0x1.0p-53;
 }
 
-/* 1 if `msg` contains the decimal number `v` not glued to other digits. */
-static int names_number(const char *msg, long long v)
-{
-    char want[32];
-    snprintf(want, sizeof want, "%lld", v);
-    size_t n = strlen(want);
-    for (const char *p = msg; (p = strstr(p, want)) != NULL; p++) {
-        int before = p > msg && isdigit((unsigned char)p[-1]);
-        if (!before && !isdigit((unsigned char)p[n]))
-            return 1;
-    }
-    return 0;
-}
-
-#define ASSERT_WORD(msg, w)                                                                    \
-    ck_assert_msg(seg_test_has_word((msg), (w)), "message \"%s\" lacks \"%s\"", (msg), (w))
 
 /* got matches want within the absolute tolerance tol (NaN matches NaN only,
  * an infinity only itself). */
@@ -855,7 +830,7 @@ static void make_pool(int32_t *pool, size_t k, uint64_t *seed)
         int32_t v;
         int dup;
         do {
-            v = j < 8 ? fixed[j] : (int32_t)(uint32_t)rng_next(seed);
+            v = j < 8 ? fixed[j] : (int32_t)(uint32_t)seg_test_rng(seed);
             dup = 0;
             for (size_t i = 0; i < j && !dup; i++)
                 dup = pool[i] == v;
@@ -881,25 +856,25 @@ static void data_make(dataset *ds, size_t n, size_t k, int two_way, uint64_t see
               ds->i64_valid && ds->i32 && ds->big && pool);
     make_pool(pool, k, &seed);
     for (size_t i = 0; i < n; i++) {
-        size_t j = k == 1 ? 0 : (size_t)(rng_next(&seed) % k);
+        size_t j = k == 1 ? 0 : (size_t)(seg_test_rng(&seed) % k);
         if (k > 8 && j == 6)
-            j = 8 + (size_t)(rng_next(&seed) % (k - 8));
+            j = 8 + (size_t)(seg_test_rng(&seed) % (k - 8));
         if (k > 8 && i == n - 1)
             j = 6;
         ds->labels[i] = pool[j];
         if (two_way)
-            ds->labels2[i] = (int32_t)(rng_next(&seed) % 7) - 3;
+            ds->labels2[i] = (int32_t)(seg_test_rng(&seed) % 7) - 3;
         double z = 0;
         for (int t = 0; t < 4; t++)
             z += rng_unit(&seed);
         ds->d[i] = (k > 8 && j == 7) || rng_unit(&seed) < 0.05 ? NAN : (z - 2.0) * 170.0 + 50.0;
         if (rng_unit(&seed) >= 0.03)
             ds->d_valid[i / 8] |= (uint8_t)(1u << (i % 8));
-        ds->i64[i] = (int64_t)(rng_next(&seed) % 2000001) - 1000000;
+        ds->i64[i] = (int64_t)(seg_test_rng(&seed) % 2000001) - 1000000;
         if (rng_unit(&seed) >= 0.10)
             ds->i64_valid[i / 8] |= (uint8_t)(1u << (i % 8));
-        ds->i32[i] = (int32_t)(rng_next(&seed) % 101);
-        ds->big[i] = 1e9 + (double)(rng_next(&seed) % 100000) / 100.0;
+        ds->i32[i] = (int32_t)(seg_test_rng(&seed) % 101);
+        ds->big[i] = 1e9 + (double)(seg_test_rng(&seed) % 100000) / 100.0;
     }
     free(pool);
     ck_assert_int_eq(seg_frame_new(&ds->frame, n, NULL), SEG_OK);
@@ -1194,7 +1169,7 @@ START_TEST(row_order)
     data_make(&sh, 30000, 40, 1, 21); /* same data, rows permuted below */
     uint64_t seed = 5;
     for (size_t i = ds.n; i > 1; i--) {
-        size_t j = (size_t)(rng_next(&seed) % i);
+        size_t j = (size_t)(seg_test_rng(&seed) % i);
         size_t a = i - 1;
 #define SWAP(T, arr)                                                                           \
     do {                                                                                       \
@@ -1285,30 +1260,30 @@ START_TEST(bad_inputs)
     err[0] = '\0';
     rc = seg_profile_compute(NULL, h.f, H_LABELS, NULL, H_COLS, 3, 0, NULL, err, sizeof err);
     ck_assert_int_eq(rc, SEG_EINVAL);
-    ASSERT_WORD(err, "out");
+    SEG_ASSERT_WORD(err, "out");
     /* NULL frame, labels. */
     compute_fails(SEG_EINVAL, NULL, H_LABELS, NULL, H_COLS, 3, 0, NULL, err, sizeof err);
-    ASSERT_WORD(err, "frame");
+    SEG_ASSERT_WORD(err, "frame");
     compute_fails(SEG_EINVAL, h.f, NULL, NULL, H_COLS, 3, 0, NULL, err, sizeof err);
-    ASSERT_WORD(err, "labels");
+    SEG_ASSERT_WORD(err, "labels");
     compute_fails(SEG_EINVAL, h.f, NULL, H_LABELS2, H_COLS, 3, 0, NULL, err, sizeof err);
-    ASSERT_WORD(err, "labels");
+    SEG_ASSERT_WORD(err, "labels");
     compute_fails(SEG_EINVAL, h.f, NULL, NULL, NULL, 0, 0, NULL, err, sizeof err);
-    ASSERT_WORD(err, "labels");
+    SEG_ASSERT_WORD(err, "labels");
     /* NULL columns with n_columns > 0; a NULL name in the list. */
     compute_fails(SEG_EINVAL, h.f, H_LABELS, NULL, NULL, 2, 0, NULL, err, sizeof err);
-    ASSERT_WORD(err, "column");
+    SEG_ASSERT_WORD(err, "column");
     const char *with_null[3] = {"qty", NULL, "age"};
     compute_fails(SEG_EINVAL, h.f, H_LABELS, NULL, with_null, 3, 0, NULL, err, sizeof err);
-    ASSERT_WORD(err, "column");
+    SEG_ASSERT_WORD(err, "column");
 
     /* Unknown column: SEG_ENOTFOUND naming it (first, middle, last). */
     const char *unk1[3] = {"nope", "qty", "amt"};
     compute_fails(SEG_ENOTFOUND, h.f, H_LABELS, NULL, unk1, 3, 0, NULL, err, sizeof err);
-    ASSERT_WORD(err, "nope");
+    SEG_ASSERT_WORD(err, "nope");
     const char *unk2[3] = {"qty", "Amt", "age"}; /* names compare byte for byte */
     compute_fails(SEG_ENOTFOUND, h.f, H_LABELS, H_LABELS2, unk2, 3, 0, NULL, err, sizeof err);
-    ASSERT_WORD(err, "Amt");
+    SEG_ASSERT_WORD(err, "Amt");
     const char *unk3[2] = {"age", "收入"};
     compute_fails(SEG_ENOTFOUND, h.f, H_LABELS, NULL, unk3, 2, SEG_PROFILE_NO_MEDIAN, NULL, err,
                   sizeof err);
@@ -1317,33 +1292,33 @@ START_TEST(bad_inputs)
     /* Text columns: string and dictionary. */
     const char *txt1[2] = {"qty", "name"};
     compute_fails(SEG_EINVAL, h.f, H_LABELS, NULL, txt1, 2, 0, NULL, err, sizeof err);
-    ASSERT_WORD(err, "name");
+    SEG_ASSERT_WORD(err, "name");
     const char *txt2[1] = {"seg"};
     compute_fails(SEG_EINVAL, h.f, H_LABELS, NULL, txt2, 1, 0, NULL, err, sizeof err);
-    ASSERT_WORD(err, "seg");
+    SEG_ASSERT_WORD(err, "seg");
 
     /* A column named twice. */
     const char *dup[3] = {"amt", "qty", "amt"};
     compute_fails(SEG_EINVAL, h.f, H_LABELS, NULL, dup, 3, 0, NULL, err, sizeof err);
-    ASSERT_WORD(err, "amt");
+    SEG_ASSERT_WORD(err, "amt");
     const char *dup2[2] = {"age", "age"};
     compute_fails(SEG_EINVAL, h.f, H_LABELS, H_LABELS2, dup2, 2, 0, NULL, err, sizeof err);
-    ASSERT_WORD(err, "age");
+    SEG_ASSERT_WORD(err, "age");
 
     /* Unknown flags. */
     static const int32_t bad_flags[4] = {2, -1, SEG_PROFILE_NO_MEDIAN | 4, INT32_MIN};
     for (int i = 0; i < 4; i++) {
         compute_fails(SEG_EINVAL, h.f, H_LABELS, NULL, H_COLS, 3, bad_flags[i], NULL, err,
                       sizeof err);
-        ASSERT_WORD(err, "flag");
+        SEG_ASSERT_WORD(err, "flag");
     }
 
     /* n_columns above the limit (the list is not read). */
     compute_fails(SEG_ERANGE, h.f, H_LABELS, NULL, H_COLS, SEG_PROFILE_MAX_COLUMNS + 1, 0, NULL,
                   err, sizeof err);
-    ASSERT_WORD(err, "column");
+    SEG_ASSERT_WORD(err, "column");
     compute_fails(SEG_ERANGE, h.f, H_LABELS, NULL, H_COLS, SIZE_MAX, 0, NULL, err, sizeof err);
-    ASSERT_WORD(err, "column");
+    SEG_ASSERT_WORD(err, "column");
 
     /* An allocator of an unknown (larger) size with a non-zero tail. */
     seg_test_alloc ta;
@@ -1422,9 +1397,9 @@ START_TEST(column_limit)
     seg_profile_free(p);
     char err[512];
     compute_fails(SEG_ERANGE, f, lab, NULL, cols, nc, 0, NULL, err, sizeof err);
-    ASSERT_WORD(err, "column");
-    ck_assert_msg(names_number(err, SEG_PROFILE_MAX_COLUMNS) ||
-                      names_number(err, SEG_PROFILE_MAX_COLUMNS + 1),
+    SEG_ASSERT_WORD(err, "column");
+    ck_assert_msg(seg_test_names_number(err, SEG_PROFILE_MAX_COLUMNS) ||
+                      seg_test_names_number(err, SEG_PROFILE_MAX_COLUMNS + 1),
                   "message \"%s\" names neither the limit nor the count", err);
     seg_frame_free(f);
     free(cols);

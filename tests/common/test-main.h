@@ -65,6 +65,36 @@ static inline int seg_test_names_row(const char *msg, size_t row)
     return 0;
 }
 
+/* 1 if `msg` contains the decimal number `v` not glued to other digits
+ * (12 is not named by "123" or "112"). */
+static inline int seg_test_names_number(const char *msg, long long v)
+{
+    char want[32];
+    snprintf(want, sizeof want, "%lld", v);
+    size_t n = strlen(want);
+    for (const char *p = msg; (p = strstr(p, want)) != NULL; p++) {
+        int before = p > msg && isdigit((unsigned char)p[-1]);
+        if (!before && !isdigit((unsigned char)p[n]))
+            return 1;
+    }
+    return 0;
+}
+
+/* Asserts that `msg` contains `word` (ASCII case-insensitive). */
+#define SEG_ASSERT_WORD(msg, word)                                                              \
+    ck_assert_msg(seg_test_has_word((msg), (word)), "message \"%s\" lacks \"%s\"", (msg),      \
+                  (word))
+
+/* Asserts that `msg` starts with `prefix` (e.g. "source:line:col: "). */
+#define SEG_ASSERT_PREFIX(msg, prefix)                                                          \
+    ck_assert_msg(strncmp((msg), (prefix), strlen(prefix)) == 0,                               \
+                  "message \"%s\" does not start with \"%s\"", (msg), (prefix))
+
+/* Asserts that `msg` names the whole number `v`. */
+#define SEG_ASSERT_NUM(msg, v)                                                                  \
+    ck_assert_msg(seg_test_names_number((msg), (long long)(v)),                                \
+                  "message \"%s\" does not name %lld", (msg), (long long)(v))
+
 /* Asserts that `msg` names both `column` and the 0-based `row`. */
 #define SEG_ASSERT_NAMES(msg, column, row)                                                     \
     do {                                                                                       \
@@ -83,6 +113,7 @@ static inline int seg_test_names_row(const char *msg, size_t row)
  * freed), so an output filled from uninitialised or freed memory does not
  * pass for untouched. */
 #define CANARY_I32 ((int32_t)0x5EED5EED)
+#define CANARY_I64 ((int64_t)0x5EED5EED5EED5EEDLL)
 #define CANARY_DBL (-12345.5)
 #define CANARY_U8 ((uint8_t)0xC7)
 #define CANARY_SIZE ((size_t)0xC0FFEE)
@@ -96,6 +127,16 @@ static inline void *seg_test_canary_ptr(void)
 #define CANARY_PTR (seg_test_canary_ptr())
 
 /* ---- inputs ------------------------------------------------------------ */
+
+/* Deterministic pseudo-random numbers (splitmix64): the same sequence on
+ * every platform, so generated test data is reproducible. */
+static inline uint64_t seg_test_rng(uint64_t *state)
+{
+    uint64_t z = (*state += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
 
 /* Arrow validity bitmap from a string of '1' (present) and '0' (missing):
  * bit i % 8 of byte i / 8, least significant first. `out` must hold

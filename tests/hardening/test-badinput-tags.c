@@ -57,7 +57,6 @@
 #define OUTN 64       /* elements of every output array */
 #define BUFN 4096     /* bytes of the text output buffer */
 #define ERRN 256      /* bytes of err_buf */
-#define CANARY_I64 ((int64_t)0x5EED5EED5EED5EEDLL)
 #define ANY_NEG INT64_MIN /* the header documents no code: any negative one */
 #define RET_NULL (-1001)  /* a getter returned NULL */
 #define RET_EMPTY (-1002) /* a getter returned "" */

@@ -45,7 +45,6 @@
 #define N_TX 600                /* RFM transactions */
 #define N_CUST 120              /* RFM customers (110..119 have no purchase) */
 #define TEXT_CAP 16384
-#define CANARY_I64 ((int64_t)0x5EED5EED5EED5EEDLL)
 #define AL(c) (&(c)->ta.base)
 
 /* ------------------------------------------------------------------------

@@ -38,7 +38,6 @@
 #include "test-alloc.h"
 #include "test-main.h"
 
-#define CANARY_I64 ((int64_t)0x5EED5EED5EED5EEDLL)
 
 /* ---- the small registry and set --------------------------------------------- */
 

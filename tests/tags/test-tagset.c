@@ -34,50 +34,18 @@
 /* Allowance for a sorted list's spare capacity (a few entries). */
 #define LIST_SLACK 64
 
-#define CANARY_I64 ((int64_t)0x5EED5EED5EED5EEDLL)
 #define MAXT 16
 
 /* ---- small helpers ------------------------------------------------------- */
 
-static uint64_t rng_next(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
-/* 1 if `msg` contains the decimal number `v` not glued to other digits
- * ("row 7" names 7; "17" and "70" do not). */
-static int names_number(const char *msg, long long v)
-{
-    char want[32];
-    snprintf(want, sizeof want, "%lld", v);
-    size_t n = strlen(want);
-    for (const char *p = msg; (p = strstr(p, want)) != NULL; p++) {
-        int before = p > msg && isdigit((unsigned char)p[-1]);
-        if (!before && !isdigit((unsigned char)p[n]))
-            return 1;
-    }
-    return 0;
-}
-
-#define ASSERT_NUM(msg, v)                                                                     \
-    ck_assert_msg(names_number((msg), (long long)(v)), "message \"%s\" does not name %lld",    \
-                  (msg), (long long)(v))
-#define ASSERT_WORD(msg, w)                                                                    \
-    ck_assert_msg(seg_test_has_word((msg), (w)), "message \"%s\" lacks \"%s\"", (msg), (w))
 /* A message naming a tag by its name or its id. */
 #define ASSERT_TAG(msg, name, id)                                                              \
-    ck_assert_msg(seg_test_has_word((msg), (name)) || names_number((msg), (id)),               \
+    ck_assert_msg(seg_test_has_word((msg), (name)) || seg_test_names_number((msg), (id)),      \
                   "message \"%s\" names neither '%s' nor %d", (msg), (name), (int)(id))
 /* A message about a bad `value` argument (0/1 flag). */
 #define ASSERT_VALUE(msg, v)                                                                   \
-    ck_assert_msg(seg_test_has_word((msg), "value") || names_number((msg), (v)),               \
+    ck_assert_msg(seg_test_has_word((msg), "value") || seg_test_names_number((msg), (v)),      \
                   "message \"%s\" does not name the value %d", (msg), (int)(v))
-#define ASSERT_PREFIX(msg, p)                                                                  \
-    ck_assert_msg(strncmp((msg), (p), strlen(p)) == 0, "message \"%s\" does not start with \"%s\"", \
-                  (msg), (p))
 
 /* ---- registries ----------------------------------------------------------- */
 
@@ -554,17 +522,17 @@ START_TEST(set_and_test_single)
     ASSERT_VALUE(err, -1);
     err[0] = '\0';
     ck_assert_int_eq(seg_tagset_set(s, 6, 1, 1, err, sizeof err), SEG_ENOTFOUND);
-    ASSERT_NUM(err, 6);
+    SEG_ASSERT_NUM(err, 6);
     ck_assert_int_eq(seg_tagset_set(s, 0, 1, 1, err, sizeof err), SEG_ENOTFOUND);
     ck_assert_int_eq(seg_tagset_set(s, -3, 1, 1, err, sizeof err), SEG_ENOTFOUND);
-    ASSERT_NUM(err, -3);
+    SEG_ASSERT_NUM(err, -3);
     ck_assert_int_eq(seg_tagset_set(s, 123456, 1, 1, err, sizeof err), SEG_ENOTFOUND);
-    ASSERT_NUM(err, 123456);
+    SEG_ASSERT_NUM(err, 123456);
     err[0] = '\0';
     ck_assert_int_eq(seg_tagset_set(s, T_VIP, -1, 1, err, sizeof err), SEG_ERANGE);
-    ASSERT_NUM(err, -1);
+    SEG_ASSERT_NUM(err, -1);
     ck_assert_int_eq(seg_tagset_set(s, T_VIP, (int64_t)BIG_N, 1, err, sizeof err), SEG_ERANGE);
-    ASSERT_NUM(err, (long long)BIG_N);
+    SEG_ASSERT_NUM(err, (long long)BIG_N);
     ck_assert_int_eq(seg_tagset_set(s, T_VIP, INT64_MIN, 1, err, sizeof err), SEG_ERANGE);
     ck_assert_int_eq(seg_tagset_set(s, T_VIP, INT64_MAX, 0, err, sizeof err), SEG_ERANGE);
     /* NULL err_buf is fine. */
@@ -629,21 +597,21 @@ START_TEST(set_rows_small)
     static const int64_t bad[] = {1, 2, 4, 5, 6, 8, 9, 25, 10};
     err[0] = '\0';
     ck_assert_int_eq(seg_tagset_set_rows(s, T_VIP, bad, 9, 1, err, sizeof err), SEG_EDATA);
-    ASSERT_NUM(err, 7);
+    SEG_ASSERT_NUM(err, 7);
     EXPECT(s, T_VIP, "after bad row 25", 0, 7, 19);
     /* ... also when clearing. */
     static const int64_t bad_clear[] = {0, 7, 19, 20};
     ck_assert_int_eq(seg_tagset_set_rows(s, T_VIP, bad_clear, 4, 0, err, sizeof err),
                      SEG_EDATA);
-    ASSERT_NUM(err, 3);
+    SEG_ASSERT_NUM(err, 3);
     EXPECT(s, T_VIP, "after bad clear", 0, 7, 19);
     /* Negative rows and extreme values, at positions 2 and 4. */
     static const int64_t neg[] = {11, 12, -5, 13};
     ck_assert_int_eq(seg_tagset_set_rows(s, T_VIP, neg, 4, 1, err, sizeof err), SEG_EDATA);
-    ASSERT_NUM(err, 2);
+    SEG_ASSERT_NUM(err, 2);
     static const int64_t huge[] = {11, 12, 13, 14, INT64_MAX};
     ck_assert_int_eq(seg_tagset_set_rows(s, T_VIP, huge, 5, 1, err, sizeof err), SEG_EDATA);
-    ASSERT_NUM(err, 4);
+    SEG_ASSERT_NUM(err, 4);
     static const int64_t tiny[] = {INT64_MIN};
     ck_assert_int_eq(seg_tagset_set_rows(s, T_VIP, tiny, 1, 1, err, sizeof err), SEG_EDATA);
     EXPECT(s, T_VIP, "after negative rows", 0, 7, 19);
@@ -655,7 +623,7 @@ START_TEST(set_rows_small)
     ASSERT_VALUE(err, 2);
     err[0] = '\0';
     ck_assert_int_eq(seg_tagset_set_rows(s, 6, a, 6, 1, err, sizeof err), SEG_ENOTFOUND);
-    ASSERT_NUM(err, 6);
+    SEG_ASSERT_NUM(err, 6);
     EXPECT(s, T_VIP, "after argument errors", 0, 7, 19);
     for (int t = 1; t < MAIN_K; t++)
         EXPECT_NONE(s, MAIN_IDS[t], "other tags");
@@ -676,7 +644,7 @@ START_TEST(set_rows_large)
     int64_t *rows = malloc(n * sizeof *rows);
     ck_assert_ptr_nonnull(rows);
     for (size_t i = 0; i < n; i++) {
-        rows[i] = (int64_t)(rng_next(&seed) % BIG_N);
+        rows[i] = (int64_t)(seg_test_rng(&seed) % BIG_N);
         model_put(&m, T_RISK, (size_t)rows[i], 1);
     }
     rows_ok(s, T_RISK, rows, n, 1);
@@ -686,7 +654,7 @@ START_TEST(set_rows_large)
     ck_assert_int_eq(count_of(s, T_RISK), model_count(&m, T_RISK));
     /* Clear 30000 random rows (some not held). */
     for (size_t i = 0; i < 30000; i++) {
-        rows[i] = (int64_t)(rng_next(&seed) % BIG_N);
+        rows[i] = (int64_t)(seg_test_rng(&seed) % BIG_N);
         model_put(&m, T_RISK, (size_t)rows[i], 0);
     }
     rows_ok(s, T_RISK, rows, 30000, 0);
@@ -738,16 +706,16 @@ START_TEST(set_mask_reset_get)
     ck_assert_int_eq(seg_tagset_set_mask(s, T_VIP, NULL, 20, 1, err, sizeof err), SEG_EINVAL);
     err[0] = '\0';
     ck_assert_int_eq(seg_tagset_set_mask(s, T_VIP, mask, 19, 1, err, sizeof err), SEG_EINVAL);
-    ASSERT_NUM(err, 19);
-    ASSERT_NUM(err, 20);
+    SEG_ASSERT_NUM(err, 19);
+    SEG_ASSERT_NUM(err, 20);
     ck_assert_int_eq(seg_tagset_set_mask(s, T_VIP, mask, 21, 1, err, sizeof err), SEG_EINVAL);
-    ASSERT_NUM(err, 21);
+    SEG_ASSERT_NUM(err, 21);
     err[0] = '\0';
     ck_assert_int_eq(seg_tagset_set_mask(s, T_VIP, mask, 20, 3, err, sizeof err), SEG_EINVAL);
     ASSERT_VALUE(err, 3);
     err[0] = '\0';
     ck_assert_int_eq(seg_tagset_set_mask(s, 6, mask, 20, 1, err, sizeof err), SEG_ENOTFOUND);
-    ASSERT_NUM(err, 6);
+    SEG_ASSERT_NUM(err, 6);
     EXPECT(s, T_VIP, "after errors", 1, 3, 19);
 
     /* get_mask errors leave the output alone. */
@@ -795,26 +763,26 @@ START_TEST(random_ops_vs_model)
     ck_assert_ptr_nonnull(mask);
     static const uint64_t dens[5] = {0, 10, 1000, 300000, 1000000}; /* per million */
     for (int op = 0; op < 300; op++) {
-        int32_t id = MAIN_IDS[rng_next(&seed) % MAIN_K];
-        int32_t v = (rng_next(&seed) % 3) != 0; /* more sets than clears */
-        switch (rng_next(&seed) % 5) {
+        int32_t id = MAIN_IDS[seg_test_rng(&seed) % MAIN_K];
+        int32_t v = (seg_test_rng(&seed) % 3) != 0; /* more sets than clears */
+        switch (seg_test_rng(&seed) % 5) {
         case 0: { /* single rows */
             for (int j = 0; j < 50; j++) {
-                size_t row = (size_t)(rng_next(&seed) % BIG_N);
+                size_t row = (size_t)(seg_test_rng(&seed) % BIG_N);
                 set_ok(s, id, (int64_t)row, v);
                 model_put(&m, id, row, v);
             }
             break;
         }
         case 1: { /* a run of rows, shuffled (may fill a chunk) */
-            size_t len = (size_t)(rng_next(&seed) % 70000) + 1;
-            size_t start = (size_t)(rng_next(&seed) % BIG_N);
+            size_t len = (size_t)(seg_test_rng(&seed) % 70000) + 1;
+            size_t start = (size_t)(seg_test_rng(&seed) % BIG_N);
             if (start + len > BIG_N)
                 len = BIG_N - start;
             for (size_t j = 0; j < len; j++)
                 rows[j] = (int64_t)(start + j);
             for (size_t j = len; j > 1; j--) {
-                size_t k = (size_t)(rng_next(&seed) % j);
+                size_t k = (size_t)(seg_test_rng(&seed) % j);
                 int64_t t = rows[j - 1];
                 rows[j - 1] = rows[k];
                 rows[k] = t;
@@ -825,18 +793,18 @@ START_TEST(random_ops_vs_model)
             break;
         }
         case 2: { /* scattered rows with repeats */
-            size_t len = (size_t)(rng_next(&seed) % 20000);
+            size_t len = (size_t)(seg_test_rng(&seed) % 20000);
             for (size_t j = 0; j < len; j++)
-                rows[j] = (int64_t)(rng_next(&seed) % BIG_N);
+                rows[j] = (int64_t)(seg_test_rng(&seed) % BIG_N);
             rows_ok(s, id, rows, len, v);
             for (size_t j = 0; j < len; j++)
                 model_put(&m, id, (size_t)rows[j], v);
             break;
         }
         case 3: { /* a mask of some density */
-            uint64_t d = dens[rng_next(&seed) % 5];
+            uint64_t d = dens[seg_test_rng(&seed) % 5];
             for (size_t i = 0; i < BIG_N; i++)
-                mask[i] = (uint8_t)((rng_next(&seed) % 1000000) < d ? 1 + i % 255 : 0);
+                mask[i] = (uint8_t)((seg_test_rng(&seed) % 1000000) < d ? 1 + i % 255 : 0);
             mask_ok(s, id, mask, BIG_N, v);
             for (size_t i = 0; i < BIG_N; i++)
                 if (mask[i])
@@ -844,7 +812,7 @@ START_TEST(random_ops_vs_model)
             break;
         }
         default: /* reset, rarely */
-            if (rng_next(&seed) % 4 == 0) {
+            if (seg_test_rng(&seed) % 4 == 0) {
                 ck_assert_int_eq(seg_tagset_reset(s, id), SEG_OK);
                 for (size_t i = 0; i < BIG_N; i++)
                     m.bits[model_idx(&m, id)][i] = 0;
@@ -1141,7 +1109,7 @@ START_TEST(memory_bounds)
     ck_assert_ptr_nonnull(mask);
     int64_t half = 0;
     for (size_t i = 0; i < BIG_N; i++) {
-        mask[i] = (uint8_t)(rng_next(&seed) & 1);
+        mask[i] = (uint8_t)(seg_test_rng(&seed) & 1);
         half += mask[i];
     }
     mask_ok(s, T_HIGH, mask, BIG_N, 1);
@@ -1301,11 +1269,11 @@ START_TEST(cooccurrence_known)
     err[0] = '\0';
     ck_assert_int_eq(seg_tagset_cooccurrence(s, ids, 0, out, err, sizeof err), SEG_ERANGE);
     ck_assert_int_eq(seg_tagset_cooccurrence(s, ids, 1025, out, err, sizeof err), SEG_ERANGE);
-    ASSERT_NUM(err, 1025);
+    SEG_ASSERT_NUM(err, 1025);
     const int32_t bad[5] = {T_VIP, T_NEW, T_RISK, 6, T_HIGH};
     err[0] = '\0';
     ck_assert_int_eq(seg_tagset_cooccurrence(s, bad, 5, out, err, sizeof err), SEG_ENOTFOUND);
-    ASSERT_NUM(err, 3);
+    SEG_ASSERT_NUM(err, 3);
     const int32_t bad0[2] = {T_VIP, 0};
     ck_assert_int_eq(seg_tagset_cooccurrence(s, bad0, 2, out, err, sizeof err), SEG_ENOTFOUND);
     ck_assert_int_eq(seg_tagset_cooccurrence(NULL, ids, 2, out, err, sizeof err), SEG_EINVAL);
@@ -1332,15 +1300,15 @@ START_TEST(cooccurrence_vs_naive)
     uint8_t *mask = malloc(BIG_N);
     ck_assert_ptr_nonnull(mask);
     for (size_t i = 0; i < BIG_N; i++)
-        mask[i] = (uint8_t)(rng_next(&seed) & 1);
+        mask[i] = (uint8_t)(seg_test_rng(&seed) & 1);
     mask_ok(s, T_VIP, mask, BIG_N, 1);
     for (int g = 0; g < 3; g++) {
         for (size_t i = 0; i < BIG_N; i++)
-            mask[i] = (uint8_t)(rng_next(&seed) % 10 < 3);
+            mask[i] = (uint8_t)(seg_test_rng(&seed) % 10 < 3);
         mask_ok(s, MAIN_IDS[1 + g], mask, BIG_N, 1);
     }
     for (size_t i = 0; i < BIG_N; i++)
-        mask[i] = (uint8_t)(rng_next(&seed) % 500 == 0);
+        mask[i] = (uint8_t)(seg_test_rng(&seed) % 500 == 0);
     mask_ok(s, T_RISK, mask, BIG_N, 1);
     for (size_t i = 0; i < BIG_N; i++)
         mask[i] = (uint8_t)((i >= CHUNK && i < 2 * CHUNK) || i % 7777 == 0);
@@ -1627,8 +1595,8 @@ START_TEST(eval_rules_errors)
     const int32_t only_bad[1] = {2};
     err[0] = '\0';
     ck_assert_int_eq(seg_tagset_eval_rules(s, f1, only_bad, 1, err, sizeof err), SEG_EPARSE);
-    ASSERT_PREFIX(err, "tags:5:26: ");
-    ASSERT_WORD(err, "unknown column 'zzz'");
+    SEG_ASSERT_PREFIX(err, "tags:5:26: ");
+    SEG_ASSERT_WORD(err, "unknown column 'zzz'");
     snap_check(&sn, s, "unknown column, listed");
     /* A type error (text column compared with a number), line 7. */
     const char *ch[RN] = {"a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l"};
@@ -1639,7 +1607,7 @@ START_TEST(eval_rules_errors)
     const int32_t only_typed[1] = {3};
     err[0] = '\0';
     ck_assert_int_eq(seg_tagset_eval_rules(s, fc, only_typed, 1, err, sizeof err), SEG_EPARSE);
-    ASSERT_PREFIX(err, "tags:7:");
+    SEG_ASSERT_PREFIX(err, "tags:7:");
     snap_check(&sn, s, "type error");
     /* Without the bad tags, ok computes (txn >= 1: all but rows 0, 11). */
     const int32_t only_ok[1] = {1};
@@ -1658,8 +1626,8 @@ START_TEST(eval_rules_errors)
     s = new_set(rs, RN, NULL);
     err[0] = '\0';
     ck_assert_int_eq(seg_tagset_eval_rules(s, f1, only_bad, 1, err, sizeof err), SEG_EPARSE);
-    ASSERT_PREFIX(err, "reg.txt:5:26: ");
-    ASSERT_WORD(err, "zzz");
+    SEG_ASSERT_PREFIX(err, "reg.txt:5:26: ");
+    SEG_ASSERT_WORD(err, "zzz");
     seg_tagset_free(s);
     seg_tagreg_free(rs);
 
@@ -1677,8 +1645,8 @@ START_TEST(eval_rules_errors)
     ck_assert_int_eq(seg_frame_add_double(f11, "aum", R_AUM, NULL), SEG_OK);
     err[0] = '\0';
     ck_assert_int_eq(seg_tagset_eval_rules(s, f11, NULL, 0, err, sizeof err), SEG_EINVAL);
-    ASSERT_NUM(err, RN - 1);
-    ASSERT_NUM(err, RN);
+    SEG_ASSERT_NUM(err, RN - 1);
+    SEG_ASSERT_NUM(err, RN);
     /* Listed: a disabled rule tag, a fact, an unknown id (at position 1). */
     const int32_t dorm[2] = {R_A, R_DORM};
     err[0] = '\0';
@@ -1691,7 +1659,7 @@ START_TEST(eval_rules_errors)
     const int32_t unknown[2] = {R_A, 42};
     err[0] = '\0';
     ck_assert_int_eq(seg_tagset_eval_rules(s, f1, unknown, 2, err, sizeof err), SEG_ENOTFOUND);
-    ASSERT_NUM(err, 42);
+    SEG_ASSERT_NUM(err, 42);
     snap_check(&sn, s, "argument errors");
     snap_free(&sn);
     seg_frame_free(f11);
@@ -1714,7 +1682,7 @@ START_TEST(eval_rules_errors)
     ck_assert_int_eq(seg_frame_add_int32(fx, "heavy_user", hu, NULL), SEG_OK);
     err[0] = '\0';
     ck_assert_int_eq(seg_tagset_eval_rules(s, fx, NULL, 0, err, sizeof err), SEG_EPARSE);
-    ASSERT_WORD(err, "heavy_user");
+    SEG_ASSERT_WORD(err, "heavy_user");
     EXPECT_NONE(s, 1, "clash");
     EXPECT_NONE(s, 2, "clash");
     seg_frame_free(fx);
@@ -1999,7 +1967,7 @@ START_TEST(set_labels_errors)
     err[0] = '\0';
     ck_assert_int_eq(seg_tagset_set_labels(s, labels, n, badmap, 5, err, sizeof err),
                      SEG_ENOTFOUND);
-    ASSERT_NUM(err, 4);
+    SEG_ASSERT_NUM(err, 4);
     const int32_t negmap[3] = {1, -5, 3};
     ck_assert_int_eq(seg_tagset_set_labels(s, labels, n, negmap, 3, err, sizeof err),
                      SEG_ENOTFOUND);
@@ -2012,7 +1980,7 @@ START_TEST(set_labels_errors)
     err[0] = '\0';
     ck_assert_int_eq(seg_tagset_set_labels(s, labels, n - 1, map, 3, err, sizeof err),
                      SEG_EINVAL);
-    ASSERT_NUM(err, (long long)n - 1);
+    SEG_ASSERT_NUM(err, (long long)n - 1);
     ck_assert_int_eq(seg_tagset_set_labels(s, labels, n + 1, map, 3, err, sizeof err),
                      SEG_EINVAL);
     ck_assert_int_eq(seg_tagset_set_labels(NULL, labels, n, map, 3, err, sizeof err),
@@ -2047,21 +2015,21 @@ START_TEST(freeze_set)
     const int32_t map[1] = {R_VIP};
     err[0] = '\0';
     ck_assert_int_eq(seg_tagset_set(s, R_VIP, 0, 1, err, sizeof err), SEG_ESTATE);
-    ASSERT_WORD(err, "frozen");
+    SEG_ASSERT_WORD(err, "frozen");
     ck_assert_int_eq(seg_tagset_set(s, R_VIP, 1, 0, err, sizeof err), SEG_ESTATE);
     err[0] = '\0';
     ck_assert_int_eq(seg_tagset_set_rows(s, R_VIP, rows, 2, 1, err, sizeof err), SEG_ESTATE);
-    ASSERT_WORD(err, "frozen");
+    SEG_ASSERT_WORD(err, "frozen");
     err[0] = '\0';
     ck_assert_int_eq(seg_tagset_set_mask(s, R_VIP, mask, RN, 0, err, sizeof err), SEG_ESTATE);
-    ASSERT_WORD(err, "frozen");
+    SEG_ASSERT_WORD(err, "frozen");
     ck_assert_int_eq(seg_tagset_reset(s, R_VIP), SEG_ESTATE);
     err[0] = '\0';
     ck_assert_int_eq(seg_tagset_eval_rules(s, f1, NULL, 0, err, sizeof err), SEG_ESTATE);
-    ASSERT_WORD(err, "frozen");
+    SEG_ASSERT_WORD(err, "frozen");
     err[0] = '\0';
     ck_assert_int_eq(seg_tagset_set_labels(s, labels, RN, map, 1, err, sizeof err), SEG_ESTATE);
-    ASSERT_WORD(err, "frozen");
+    SEG_ASSERT_WORD(err, "frozen");
     snap_check(&sn, s, "frozen");
     /* Reads still work. */
     expect_f1(s, "frozen reads");
@@ -2150,7 +2118,7 @@ START_TEST(threads_read_only)
     static const uint64_t dens[MAIN_K] = {500000, 300000, 300000, 1000, 30, 0};
     for (int t = 0; t < MAIN_K; t++) {
         for (size_t i = 0; i < BIG_N; i++)
-            mask[i] = (uint8_t)((rng_next(&seed) % 1000000) < dens[t]);
+            mask[i] = (uint8_t)((seg_test_rng(&seed) % 1000000) < dens[t]);
         if (t == 5)
             memset(mask + 2 * CHUNK, 1, CHUNK);
         mask_ok(s, MAIN_IDS[t], mask, BIG_N, 1);
@@ -2336,9 +2304,9 @@ START_TEST(oom_setters)
         for (size_t i = 0; i < 5000; i++)
             rows[i] = (int64_t)(i * 13);
         for (size_t i = 5000; i < 6000; i++)
-            rows[i] = (int64_t)(2 * CHUNK + rng_next(&seed) % (BIG_N - 2 * CHUNK));
+            rows[i] = (int64_t)(2 * CHUNK + seg_test_rng(&seed) % (BIG_N - 2 * CHUNK));
         for (size_t i = 6000; i > 1; i--) {
-            size_t k = (size_t)(rng_next(&seed) % i);
+            size_t k = (size_t)(seg_test_rng(&seed) % i);
             int64_t t = rows[i - 1];
             rows[i - 1] = rows[k];
             rows[k] = t;

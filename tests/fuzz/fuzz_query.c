@@ -891,10 +891,10 @@ static void check_message(const char *text, size_t len, const char *err)
      * X is the caller's text and may itself hold quotes or "'; did you
      * mean": each quote after it is tried as the end of X, and the message
      * is right when one split gives X's own suggestions. */
-    const char *u = strstr(err, "unknown tag '");
-    if (!u)
-        return;
-    const char *x = u + 13;
+    const char *body = err + 5 + used; /* after "fuzz:line:col: " */
+    if (strncmp(body, "unknown tag '", 13) != 0)
+        return; /* another message (it may quote text saying "unknown tag '") */
+    const char *x = body + 13;
     int cut = strlen(err) == ERR_CAP - 1;
     for (const char *end = strchr(x, '\''); end; end = strchr(end + 1, '\'')) {
         size_t xl = (size_t)(end - x);
